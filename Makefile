@@ -1,0 +1,102 @@
+# nestvmx: one flat Makefile.  `make V=1` shows the commands.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CPPFLAGS += -D_GNU_SOURCE -I.
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PREFIX  ?= /usr/local
+B       := build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Debian packages each target needs; `make deps` installs all of them.
+DEPS_BUILD := gcc make pkg-config binutils
+DEPS_TEST  := check libsubunit-dev
+DEPS_BOCHS := bochs bochsbios vgabios bochs-term
+DEPS_COV   := lcov
+DEPS_FUZZ  := clang libclang-rt-14-dev afl++
+DEPS_ALL   := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BOCHS) $(DEPS_COV) $(DEPS_FUZZ)
+
+REFVMM_SRC  := $(sort $(wildcard refvmm/*.c))
+NESTED_SRC  := $(sort $(wildcard nested/*.c))
+HARNESS_SRC := $(sort $(filter-out harness/main.c,$(wildcard harness/*.c)))
+REFVMM_TEST := $(sort $(wildcard refvmm/tests/*.c))
+HARNESS_TEST:= $(sort $(wildcard harness/tests/*.c))
+
+obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+LIBREFVMM   := $(B)/librefvmm.a
+NESTVMX     := $(B)/nestvmx
+
+.PHONY: all check unit conform bench deps clean install probe
+all: $(NESTVMX) $(LIBREFVMM)
+
+# ---- normal build ----
+$(B)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBREFVMM): $(call obj,rel,$(REFVMM_SRC))
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libnested.a: $(call obj,rel,$(NESTED_SRC))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NESTVMX): $(call obj,rel,harness/main.c $(HARNESS_SRC)) $(B)/libnested.a $(LIBREFVMM)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -lpthread
+
+# ---- sanitized build for the unit tests ----
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC-SAN  $<")
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+$(B)/test_refvmm: $(call obj,asan,$(REFVMM_TEST) $(REFVMM_SRC))
+	$(Q)$(CC) $(SAN) -o $@ $^ $(CHECK_LIBS) -lm
+$(B)/test_harness: $(call obj,asan,$(HARNESS_TEST) $(HARNESS_SRC) $(NESTED_SRC) $(REFVMM_SRC))
+	$(Q)$(CC) $(SAN) -o $@ $^ $(CHECK_LIBS) -lm -lpthread
+
+UNIT_BINS := $(if $(REFVMM_TEST),$(B)/test_refvmm) $(if $(HARNESS_TEST),$(B)/test_harness)
+
+# ---- the targets users run ----
+deps:
+	$(Q)sh ci/deps.sh $(DEPS_ALL)
+
+deps-test:
+	$(Q)sh ci/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BOCHS)
+
+unit: deps-test
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes ./$$t || exit 1; done
+
+conform: deps-test $(NESTVMX)
+	$(Q)./$(NESTVMX) conform --backend ref
+	$(Q)if command -v bochs >/dev/null; then ./$(NESTVMX) conform --backend bochs; fi
+
+check: deps-test
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory conform
+
+bench: $(NESTVMX)
+	$(Q)./$(NESTVMX) bench
+
+install: $(NESTVMX) $(LIBREFVMM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/refvmm
+	install -m 755 $(NESTVMX) $(DESTDIR)$(PREFIX)/bin/nestvmx
+	install -m 644 $(LIBREFVMM) $(DESTDIR)$(PREFIX)/lib/librefvmm.a
+	install -m 644 refvmm/*.h refvmm/*.def $(DESTDIR)$(PREFIX)/include/refvmm
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,82 @@
+/* Capability profiles: the IA32_VMX_* MSRs and the CPUID facts a VMM
+ * depends on.  Expectations everywhere derive from a profile, never from
+ * one CPU.  SDM Appendix A. */
+#ifndef NESTVMX_CAPS_H
+#define NESTVMX_CAPS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Index into vmx_caps.msr[]: MSR number - 0x480. */
+enum cap_index {
+	CAP_BASIC = 0, CAP_PINBASED, CAP_PROCBASED, CAP_EXIT, CAP_ENTRY,
+	CAP_MISC, CAP_CR0_FIXED0, CAP_CR0_FIXED1, CAP_CR4_FIXED0,
+	CAP_CR4_FIXED1, CAP_VMCS_ENUM, CAP_PROCBASED2, CAP_EPT_VPID,
+	CAP_TRUE_PINBASED, CAP_TRUE_PROCBASED, CAP_TRUE_EXIT, CAP_TRUE_ENTRY,
+	CAP_VMFUNC, CAP_PROCBASED3, CAP_EXIT2,
+	CAP_NMSR
+};
+#define CAP_MSR_FIRST 0x480u
+#define MSR_IA32_FEATURE_CONTROL 0x3au
+
+enum vmx_feature {
+#define FEATURE(id, name, idx, bit) FEAT_##id,
+#include "features.def"
+#undef FEATURE
+	FEAT_COUNT
+};
+
+/* The control fields whose allowed settings a profile constrains. */
+enum ctl_kind { CTL_PIN, CTL_PROC, CTL_PROC2, CTL_PROC3, CTL_EXIT, CTL_ENTRY, CTL_EXIT2, CTL_COUNT };
+
+struct vmx_caps {
+	char name[64];
+	uint64_t msr[CAP_NMSR];
+	uint32_t present;          /* bit i: MSR 0x480+i is implemented */
+	uint64_t feature_control;  /* IA32_FEATURE_CONTROL as firmware left it */
+	uint32_t cpuid1_eax, cpuid1_ecx, cpuid1_edx;
+	uint32_t cpuid7_ebx, cpuid7_ecx;
+	uint8_t maxphyaddr;        /* CPUID.80000008H:EAX[7:0] */
+	uint8_t linaddr;           /* CPUID.80000008H:EAX[15:8] (48 or 57) */
+};
+
+/* Built-in profiles: the Bochs models of shared/reference/bochs-caps.txt. */
+size_t caps_builtin_count(void);
+const struct vmx_caps *caps_builtin_at(size_t i);
+const struct vmx_caps *caps_builtin(const char *name);   /* NULL if unknown */
+const struct vmx_caps *caps_default(void);               /* bochs-corei7_skylake_x */
+
+/* Parse one profile in the bochs-caps.txt text format (a [name] section
+ * with "0xMSR 0xVALUE NAME" / "0xMSR absent NAME" lines and "# CPUID..."
+ * comments).  Returns 0, or -1 with "line:col: message" in err. */
+int caps_parse(const char *text, size_t len, struct vmx_caps *out,
+	       char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Parse every [section] of a multi-profile text; returns count or -1. */
+int caps_parse_all(const char *text, size_t len, struct vmx_caps *out, size_t max,
+		   char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Print in the same format (round trip: parse(print(c)) == c). */
+size_t caps_format(const struct vmx_caps *c, char *buf, size_t len);
+
+bool caps_msr_present(const struct vmx_caps *c, uint32_t msr);
+uint64_t caps_msr(const struct vmx_caps *c, uint32_t msr);   /* 0 if absent */
+
+/* Control settings (SDM A.3-A.5, A.3.3 for the tertiary controls): the
+ * effective allowed-0 honours IA32_VMX_BASIC[55] (TRUE_* MSRs). */
+uint64_t caps_ctl_must1(const struct vmx_caps *c, enum ctl_kind k);  /* bits that must be 1 */
+uint64_t caps_ctl_may1(const struct vmx_caps *c, enum ctl_kind k);   /* bits that may be 1 */
+bool caps_ctl_allowed(const struct vmx_caps *c, enum ctl_kind k, uint64_t value);
+bool caps_ctl_may_be1(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
+bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
+
+bool caps_has(const struct vmx_caps *c, enum vmx_feature f);
+const char *caps_feature_name(enum vmx_feature f);
+int caps_feature_by_name(const char *name);              /* -1 if unknown */
+
+/* CR0/CR4 in VMX operation (SDM A.7, A.8); unrestricted relaxes PE/PG. */
+bool caps_cr0_allowed(const struct vmx_caps *c, uint64_t cr0, bool unrestricted);
+bool caps_cr4_allowed(const struct vmx_caps *c, uint64_t cr4);
+
+uint32_t caps_revision(const struct vmx_caps *c);        /* BASIC[30:0] */
+uint64_t caps_phys_mask(const struct vmx_caps *c);       /* bits above MAXPHYADDR */
+
+#endif

@@ -1,0 +1,94 @@
+/* Architectural state of the modelled logical processor and the machine
+ * context that every refvmm function takes.  No globals: everything hangs
+ * off struct refvmm, with refvmm_reset() back to the fixed test machine. */
+#ifndef NESTVMX_VCPU_H
+#define NESTVMX_VCPU_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "caps.h"
+#include "checks.h"
+#include "mem.h"
+#include "ops.h"
+#include "outcome.h"
+#include "vmcs_fields.h"
+
+enum seg_reg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COUNT };
+
+struct seg {
+	uint16_t sel;
+	uint64_t base;
+	uint32_t limit;
+	uint32_t ar;     /* VMX access-rights format (SDM 24.4.1), bit 16 = unusable */
+};
+
+struct dtr { uint64_t base; uint32_t limit; };
+
+enum gpr { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+struct cpu_state {
+	uint64_t gpr[16];
+	uint64_t rip, rflags;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t dr[8];
+	uint64_t xcr0;
+	struct seg seg[SEG_COUNT];
+	struct dtr gdtr, idtr;
+	uint8_t cpl;
+	/* MSRs the model knows (SDM volume 4 numbers in msr.c) */
+	uint64_t efer, pat, debugctl, perf_global_ctrl, bndcfgs, rtit_ctl, lbr_ctl;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t s_cet, ssp, ist_addr, pkrs;
+	uint64_t fs_base_msr_unused;   /* FS/GS base live in seg[] */
+	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux, spec_ctrl;
+	uint64_t feature_control;
+	uint64_t tsc;
+	/* event-blocking state (SDM 24.4.2) while in VMX non-root operation */
+	uint32_t interruptibility, activity;
+	uint64_t pending_dbg;
+	bool nmi_blocked;
+};
+
+/* VMX operation state (SDM 23, 31). */
+struct vmx_state {
+	bool on;            /* in VMX operation */
+	bool nonroot;       /* running L2 (only during an entry op) */
+	uint64_t vmxon_ptr;
+	uint64_t current;   /* current-VMCS pointer; VMCS_NONE when invalid */
+	uint8_t next_cpl;   /* from a `cpl N` op; applies to the next op only */
+	bool cpl_pending;
+	/* the guest { } block armed for the next VM entry, and where L2 is in it */
+	struct rop block[GUEST_BLOCK_MAX + 1];   /* + implicit vmcall */
+	uint32_t nblock;
+	uint32_t block_rip[GUEST_BLOCK_MAX + 1]; /* linear address of each op's exiting insn */
+	uint8_t block_len[GUEST_BLOCK_MAX + 1];  /* its length in bytes */
+	uint32_t pc;        /* index of the next guest op to run */
+	bool guest_rip_written;  /* the case wrote GUEST_RIP since the last exit */
+};
+#define VMCS_NONE 0xffffffffffffffffULL
+
+/* VMCS region layout in the model (implementation-specific, SDM 24.2):
+ * 0: revision identifier [30:0], shadow-VMCS indicator [31]
+ * 4: VMX-abort indicator
+ * 8: launch state (VMCS_CLEAR / VMCS_LAUNCHED)
+ * 16 + 8*i: value of field i of vmcs_fields.def */
+#define VMCS_OFF_LAUNCH 8
+#define VMCS_OFF_FIELDS 16
+enum { VMCS_CLEAR = 0, VMCS_LAUNCHED = 1 };
+
+struct refvmm {
+	struct vmx_caps caps;
+	struct cpu_state cpu;       /* L1 state in root operation; L2 state in non-root */
+	struct cpu_state host;      /* L1 state saved across an L2 run */
+	struct mem mem;
+	struct vmx_state vmx;
+	uint64_t steps;             /* guest ops run in this op; bounded */
+	/* the outcome being built for the current op */
+	struct result *res;
+	/* coverage: how often each rule was evaluated / fired since create */
+	uint32_t rule_evals[RULE_COUNT];
+	uint32_t rule_fires[RULE_COUNT];
+};
+
+#define REFVMM_STEP_LIMIT 4096
+
+#endif
