@@ -1,0 +1,28 @@
+/* L2 execution: the operations of a guest { } block in VMX non-root
+ * operation and the exits they cause.  SDM chapter 25. */
+#ifndef NESTVMX_GUEST_H
+#define NESTVMX_GUEST_H
+#include <stddef.h>
+#include <stdint.h>
+#include "ops.h"
+#include "vcpu.h"
+
+/* After a successful VM entry: deliver a pending injected event (26.6),
+ * then run L2 from GUEST_RIP until something causes a VM exit (or the
+ * step limit, which gives OUT_UNMODELLED). */
+void guest_run(struct refvmm *m);
+
+/* Arm a guest block for the next VM entry: copy it, append the implicit
+ * vmcall, and lay it out at TM_GUEST_CODE (writes the code bytes into
+ * memory so EPT/exec cases see real bytes). */
+void guest_arm(struct refvmm *m, const struct rop *ops, uint32_t n);
+
+/* guest_code.c: freestanding (shared with the probe kernel).  Emits the
+ * x86-64 code for n guest ops plus the implicit trailing vmcall into code[]
+ * (at most cap bytes); offs[i] receives the offset of op i's exiting
+ * instruction and lens[i] its length.  Returns the byte count, or 0 if
+ * cap is too small. */
+size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap,
+		    uint32_t *offs, uint8_t *lens);
+
+#endif
