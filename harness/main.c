@@ -4,16 +4,6 @@
 #include "backend.h"
 #include "cmd.h"
 
-#define MAX_COMMANDS 64
-static const struct command *commands[MAX_COMMANDS];
-static int ncommands;
-
-void command_register(const struct command *c)
-{
-	if (ncommands < MAX_COMMANDS)
-		commands[ncommands++] = c;
-}
-
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: nestvmx COMMAND [ARGS...]   (nestvmx COMMAND --help for each)\n\ncommands:\n");
