@@ -64,18 +64,38 @@
 #define TM_SEL_DATA         0x10  /* 0x00cf93000000ffff */
 #define TM_SEL_CODE32       0x18  /* 0x00cf9b000000ffff */
 #define TM_SEL_TSS          0x20  /* 64-bit TSS, 16 bytes, base TM_TSS */
-#define TM_GDT_LIMIT        0x2f
+#define TM_SEL_USER_DATA    0x33  /* 0x00cff3000000ffff, RPL 3 (for `cpl 3`) */
+#define TM_SEL_USER_CODE64  0x3b  /* 0x00affb000000ffff, RPL 3 */
+#define TM_GDT_LIMIT        0x3f
 #define TM_IDT_LIMIT        0xfff
 #define TM_TSS_LIMIT        0x67
 #define TM_GDT_CODE64       0x00af9b000000ffffULL
 #define TM_GDT_DATA         0x00cf93000000ffffULL
 #define TM_GDT_CODE32       0x00cf9b000000ffffULL
+#define TM_GDT_USER_DATA    0x00cff3000000ffffULL
+#define TM_GDT_USER_CODE64  0x00affb000000ffffULL
 
 /* Access rights as VMX encodes them (SDM 24.4.1, Table 24-2). */
 #define TM_AR_CODE64        0xa09b
 #define TM_AR_DATA          0xc093
 #define TM_AR_TSS64_BUSY    0x008b
 #define TM_AR_UNUSABLE      0x10000
+
+/* ---- memory contents at the start of every case ----
+ * Every page is zero except: the first dword of VMXON_REGION, VMCS0, VMCS1
+ * and SHADOW_VMCS holds the profile's VMCS revision identifier (bit 31
+ * clear); the GDT, TSS, IDTs, guest IDT stubs, page tables and the EPT
+ * identity map described above.  Guest IDT gate n is a 64-bit interrupt
+ * gate (selector TM_SEL_CODE64, DPL 0, IST 0) to TM_GUEST_IDT_STUBS+16*n;
+ * each stub is TM_GUEST_STUB_BYTES, padded with 0xf4 (hlt).
+ * Page tables: PML4[0] -> PDPT (0x...3 = P|RW), PDPT[0] -> PD, PD[i] =
+ * i*2MiB | 0x83 (P|RW|PS).  EPT: PML4[0] -> EPT_PDPT | 7, PDPT[0] ->
+ * EPT_PD | 7, PD[i] = i*2MiB | 0xb7 (RWX | WB memory type | PS). */
+#define TM_GUEST_STUB_BYTES "\x0f\x01\xc1\x48\xcf"   /* vmcall; iretq */
+#define TM_PTE_DIR          0x3ULL
+#define TM_PTE_2M           0x83ULL
+#define TM_EPTE_DIR         0x7ULL
+#define TM_EPTE_2M          0xb7ULL
 
 /* ---- L1 state at the start of every case ---- */
 #define TM_L1_CR0           0x80000031ULL  /* PG | NE | ET | PE */
