@@ -61,7 +61,9 @@ $(B)/asan/%.o: %.c
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
-$(B)/test_refvmm: $(call obj,asan,$(REFVMM_TEST) $(REFVMM_SRC))
+# The model's tests also use the setup templates (pure functions of a profile).
+REFVMM_TEST_EXTRA := $(wildcard harness/templates.c)
+$(B)/test_refvmm: $(call obj,asan,$(REFVMM_TEST) $(REFVMM_SRC) $(REFVMM_TEST_EXTRA))
 	$(Q)$(CC) $(SAN) -o $@ $^ $(CHECK_LIBS) -lm
 $(B)/test_harness: $(call obj,asan,$(HARNESS_TEST) $(HARNESS_SRC) $(NESTED_SRC) $(REFVMM_SRC))
 	$(Q)$(CC) $(SAN) -o $@ $^ $(CHECK_LIBS) -lm -lpthread
