@@ -36,6 +36,12 @@ struct backend {
 		   size_t n, struct case_result *results);
 };
 
+/* Backends register themselves (harness/backend.c holds the registry):
+ * in backend_x.c, `static const struct backend b = {...}; BACKEND_REGISTER(b);` */
+void backend_register(const struct backend *b);
+#define BACKEND_REGISTER(var) \
+	static void __attribute__((constructor)) breg_##var(void) { backend_register(&var); }
+
 const struct backend *backend_find(const char *name);
 size_t backend_count(void);
 const struct backend *backend_at(size_t i);
