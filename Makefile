@@ -32,7 +32,7 @@ obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 LIBREFVMM   := $(B)/librefvmm.a
 NESTVMX     := $(B)/nestvmx
 
-.PHONY: all check unit conform bench deps clean install probe
+.PHONY: all check unit conform bench deps deps-test deps-fuzz clean install fuzz fuzz-afl fuzz-smoke
 all: $(NESTVMX) $(LIBREFVMM)
 
 # ---- normal build ----
@@ -69,6 +69,36 @@ $(B)/test_harness: $(call obj,asan,$(HARNESS_TEST) $(HARNESS_SRC) $(NESTED_SRC) 
 	$(Q)$(CC) $(SAN) -o $@ $^ $(CHECK_LIBS) -lm -lpthread
 
 UNIT_BINS := $(if $(REFVMM_TEST),$(B)/test_refvmm) $(if $(HARNESS_TEST),$(B)/test_harness)
+
+# ---- fuzzing: one LLVMFuzzerTestOneInput per fuzz/fuzz_*.c ----
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_LIBSRC  := $(REFVMM_SRC) $(NESTED_SRC) $(HARNESS_SRC)
+FUZZ_TIME    ?= 20
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_LIBSRC)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $^ -lm -lpthread
+$(B)/afl/%: fuzz/%.c $(FUZZ_LIBSRC)
+	@mkdir -p $(dir $@)
+	$(Q)AFL_QUIET=1 afl-clang-fast $(WARN) -O1 -g -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ -lm -lpthread
+# the replay runner: the same targets built with gcc under ASan+UBSan
+$(B)/replay/%: $(call obj,asan,fuzz/%.c fuzz/replay.c $(FUZZ_LIBSRC))
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
+
+fuzz: deps-fuzz $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+fuzz-afl: deps-fuzz $(addprefix $(B)/afl/,$(FUZZ_TARGETS))
+# CI smoke: every corpus entry replays cleanly, then FUZZ_TIME seconds of
+# libFuzzer per target; new crashes are kept in corpora/<target>/crashes.
+fuzz-smoke: deps-fuzz $(addprefix $(B)/replay/,$(FUZZ_TARGETS)) $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p corpora/$$t && \
+		./$(B)/replay/$$t corpora/$$t || exit 1; \
+		mkdir -p $(B)/fuzz-work/$$t && \
+		./$(B)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz-work/$$t- $(B)/fuzz-work/$$t corpora/$$t 2>$(B)/fuzz-work/$$t.log \
+			|| { tail -40 $(B)/fuzz-work/$$t.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units' $(B)/fuzz-work/$$t.log; done
+deps-fuzz:
+	$(Q)sh ci/deps.sh $(DEPS_BUILD) $(DEPS_FUZZ) $(DEPS_TEST)
 
 # ---- the targets users run ----
 deps:
