@@ -32,7 +32,7 @@ obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 LIBREFVMM   := $(B)/librefvmm.a
 NESTVMX     := $(B)/nestvmx
 
-.PHONY: all check unit conform bench deps deps-test deps-fuzz clean install fuzz fuzz-afl fuzz-smoke
+.PHONY: all check unit conform bench deps deps-test deps-fuzz clean install fuzz fuzz-afl fuzz-smoke coverage
 all: $(NESTVMX) $(LIBREFVMM)
 
 # ---- normal build ----
@@ -50,7 +50,7 @@ $(B)/libnested.a: $(call obj,rel,$(NESTED_SRC))
 
 $(NESTVMX): $(call obj,rel,harness/main.c $(HARNESS_SRC)) $(B)/libnested.a $(LIBREFVMM)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -lpthread
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm -lpthread
 
 # ---- sanitized build for the unit tests ----
 $(B)/asan/%.o: %.c
@@ -118,6 +118,10 @@ conform: deps-test $(NESTVMX)
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory conform
+
+coverage:
+	$(Q)sh ci/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_COV)
+	$(Q)sh ci/coverage.sh
 
 bench: $(NESTVMX)
 	$(Q)./$(NESTVMX) bench
