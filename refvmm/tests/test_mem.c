@@ -1,0 +1,197 @@
+/* Sparse guest-physical memory (refvmm/mem.c): zero-fill, round trips,
+ * page-crossing accesses, hostile addresses, the page budget, reset. */
+#include <stdint.h>
+#include <string.h>
+#include "suites.h"
+#include "../mem.h"
+
+#define LIMIT (1ull << 39)   /* MAXPHYADDR 39 */
+
+static struct mem m;
+
+static void setup(void)
+{
+	ck_assert_int_eq(mem_init(&m, LIMIT), 0);
+}
+
+static void teardown(void)
+{
+	mem_free(&m);
+}
+
+START_TEST(untouched_reads_zero)
+{
+	uint8_t buf[64];
+	memset(buf, 0xaa, sizeof(buf));
+	ck_assert_int_eq(mem_read(&m, 0x123456, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ck_assert_uint_eq(buf[i], 0);
+	ck_assert_uint_eq(mem_read64(&m, LIMIT - 8), 0);
+	ck_assert_uint_eq(m.npages, 0);   /* reads allocate nothing */
+}
+END_TEST
+
+START_TEST(round_trip_little_endian)
+{
+	ck_assert(mem_write64(&m, 0x1000, 0x1122334455667788ull));
+	ck_assert_uint_eq(mem_read64(&m, 0x1000), 0x1122334455667788ull);
+	ck_assert_uint_eq(mem_read32(&m, 0x1000), 0x55667788u);
+	ck_assert_uint_eq(mem_read32(&m, 0x1004), 0x11223344u);
+	uint8_t b;
+	ck_assert_int_eq(mem_read(&m, 0x1000, &b, 1), 0);
+	ck_assert_uint_eq(b, 0x88);
+	ck_assert(mem_write32(&m, 0x1002, 0xdeadbeefu));
+	ck_assert_uint_eq(mem_read64(&m, 0x1000), 0x1122deadbeef7788ull);
+}
+END_TEST
+
+START_TEST(cross_page)
+{
+	ck_assert(mem_write64(&m, 0x2ffc, 0x0102030405060708ull));
+	ck_assert_uint_eq(m.npages, 2);
+	ck_assert_uint_eq(mem_read32(&m, 0x2ffc), 0x05060708u);
+	ck_assert_uint_eq(mem_read32(&m, 0x3000), 0x01020304u);
+	ck_assert_uint_eq(mem_read64(&m, 0x2ffc), 0x0102030405060708ull);
+	/* a write spanning three pages */
+	uint8_t big[2 * MEM_PAGE + 10], back[sizeof(big)];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	ck_assert_int_eq(mem_write(&m, 0x10ffb, big, sizeof(big)), 0);
+	ck_assert_int_eq(mem_read(&m, 0x10ffb, back, sizeof(back)), 0);
+	ck_assert_mem_eq(big, back, sizeof(big));
+	ck_assert_uint_eq(mem_read32(&m, 0x10ff7), 0);   /* bytes before are untouched */
+}
+END_TEST
+
+START_TEST(hostile_addresses)
+{
+	uint8_t buf[16] = { 1 };
+	ck_assert_int_eq(mem_read(&m, UINT64_MAX - 3, buf, 8), -1);   /* pa + n overflows */
+	ck_assert_int_eq(mem_write(&m, UINT64_MAX - 3, buf, 8), -1);
+	ck_assert_int_eq(mem_read(&m, 8, buf, SIZE_MAX), -1);          /* n alone overflows */
+	ck_assert_int_eq(mem_write(&m, 8, buf, SIZE_MAX), -1);
+	ck_assert_int_eq(mem_write(&m, LIMIT - 4, buf, 8), -1);        /* straddles the limit */
+	ck_assert_int_eq(mem_write(&m, LIMIT, buf, 1), -1);
+	ck_assert_int_eq(mem_write(&m, LIMIT - 8, buf, 8), 0);         /* last 8 bytes are fine */
+	ck_assert_uint_eq(mem_read64(&m, LIMIT - 8), 1);
+	ck_assert_uint_eq(mem_read64(&m, LIMIT - 4), 0);               /* out of range reads 0 */
+	ck_assert(!mem_write64(&m, UINT64_MAX, 5));
+	ck_assert(!mem_write32(&m, LIMIT - 2, 5));
+	ck_assert_ptr_null(mem_page(&m, LIMIT));
+	ck_assert_ptr_null(mem_page(&m, UINT64_MAX));
+	ck_assert_ptr_nonnull(mem_page(&m, LIMIT - 1));
+}
+END_TEST
+
+START_TEST(limit_is_clamped)
+{
+	struct mem big;
+	ck_assert_int_eq(mem_init(&big, UINT64_MAX), 0);
+	uint8_t b = 1;
+	ck_assert_int_eq(mem_write(&big, 1ull << 52, &b, 1), -1);     /* beyond MAXPHYADDR 52 */
+	ck_assert_int_eq(mem_write(&big, (1ull << 52) - 1, &b, 1), 0);
+	mem_free(&big);
+}
+END_TEST
+
+START_TEST(page_budget)
+{
+	/* spread over the whole space so the hash sees wild page numbers */
+	for (uint64_t i = 0; i < MEM_MAX_PAGES; i++) {
+		uint64_t pa = (i * 0x1234567ull % (LIMIT / MEM_PAGE)) * MEM_PAGE;
+		ck_assert_msg(mem_write64(&m, pa, i + 1), "page %llu", (unsigned long long)i);
+	}
+	ck_assert_uint_eq(m.npages, MEM_MAX_PAGES);
+	for (uint64_t i = 0; i < MEM_MAX_PAGES; i++) {
+		uint64_t pa = (i * 0x1234567ull % (LIMIT / MEM_PAGE)) * MEM_PAGE;
+		ck_assert_uint_eq(mem_read64(&m, pa), i + 1);
+	}
+	/* budget exhausted: a new page cannot be created ... */
+	uint64_t fresh = 0x3ull * MEM_PAGE + 8;
+	ck_assert_uint_eq(mem_read64(&m, fresh & ~0xfffull), 0);
+	ck_assert(!mem_write64(&m, fresh, 7));
+	ck_assert_ptr_null(mem_page(&m, fresh));
+	ck_assert_uint_eq(mem_read64(&m, fresh), 0);
+	/* ... but existing pages stay writable, and zeroes need no page */
+	ck_assert(mem_write64(&m, 8, 9));
+	ck_assert_uint_eq(mem_read64(&m, 8), 9);
+	ck_assert(mem_write64(&m, fresh, 0));
+	ck_assert_uint_eq(m.npages, MEM_MAX_PAGES);
+}
+END_TEST
+
+START_TEST(budget_all_or_nothing)
+{
+	for (uint64_t i = 0; i < MEM_MAX_PAGES - 1; i++)
+		ck_assert(mem_write32(&m, (i + 16) * MEM_PAGE, 1));
+	/* one page left: a write touching two new pages must change nothing */
+	ck_assert(!mem_write64(&m, 2 * MEM_PAGE - 4, 0x1111111111111111ull));
+	ck_assert_uint_eq(m.npages, MEM_MAX_PAGES - 1);
+	ck_assert_uint_eq(mem_read32(&m, MEM_PAGE - 4 + MEM_PAGE), 0);
+	ck_assert(mem_write64(&m, MEM_PAGE, 0x22));
+	ck_assert_uint_eq(m.npages, MEM_MAX_PAGES);
+}
+END_TEST
+
+START_TEST(reset_forgets_everything)
+{
+	for (uint64_t i = 0; i < MEM_MAX_PAGES; i++)
+		ck_assert(mem_write32(&m, i * MEM_PAGE * 3, 0xffffffffu));
+	mem_reset(&m);
+	ck_assert_uint_eq(m.npages, 0);
+	for (uint64_t i = 0; i < MEM_MAX_PAGES; i++)
+		ck_assert_uint_eq(mem_read32(&m, i * MEM_PAGE * 3), 0);
+	/* the whole budget is available again */
+	for (uint64_t i = 0; i < MEM_MAX_PAGES; i++)
+		ck_assert(mem_write32(&m, i * MEM_PAGE * 5 + 4, (uint32_t)i));
+	ck_assert_uint_eq(mem_read32(&m, 7 * MEM_PAGE * 5 + 4), 7);
+	mem_reset(&m);
+	mem_reset(&m);   /* idempotent */
+	ck_assert_uint_eq(mem_read32(&m, 7 * MEM_PAGE * 5 + 4), 0);
+}
+END_TEST
+
+START_TEST(mem_page_is_the_backing_store)
+{
+	uint8_t *p = mem_page(&m, 0x5123);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_eq(mem_page(&m, 0x5fff), p);
+	p[0x123] = 0x5a;
+	uint8_t b;
+	ck_assert_int_eq(mem_read(&m, 0x5123, &b, 1), 0);
+	ck_assert_uint_eq(b, 0x5a);
+}
+END_TEST
+
+START_TEST(zero_limit_refuses_everything)
+{
+	struct mem z;
+	ck_assert_int_eq(mem_init(&z, 0), 0);
+	uint8_t b = 1;
+	ck_assert_int_eq(mem_write(&z, 0, &b, 1), -1);
+	ck_assert_int_eq(mem_read(&z, 0, &b, 1), -1);
+	ck_assert_ptr_null(mem_page(&z, 0));
+	mem_free(&z);
+}
+END_TEST
+
+static Suite *mem_suite(void)
+{
+	Suite *s = suite_create("mem");
+	TCase *t = tcase_create("mem");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, untouched_reads_zero);
+	tcase_add_test(t, round_trip_little_endian);
+	tcase_add_test(t, cross_page);
+	tcase_add_test(t, hostile_addresses);
+	tcase_add_test(t, limit_is_clamped);
+	tcase_add_test(t, page_budget);
+	tcase_add_test(t, budget_all_or_nothing);
+	tcase_add_test(t, reset_forgets_everything);
+	tcase_add_test(t, mem_page_is_the_backing_store);
+	tcase_add_test(t, zero_limit_refuses_everything);
+	suite_add_tcase(s, t);
+	return s;
+}
+SUITE_REGISTER(mem_suite)
