@@ -91,8 +91,9 @@ int vmcs_field_by_name(const char *name)
  * shared/reference/bochs-caps.txt the answers coincide: each of those
  * CPUID bits is set exactly when the matching control may be 1, and no
  * field Bochs knows has an index above the models' VMCS_ENUM (0x34 -> 26).
- * Bochs releases after 2.7 add MSR_DATA and the IA32_SPEC_CTRL fields;
- * no 2.7 model offers their controls, so they are absent there too. */
+ * Bochs releases after 2.7 add MSR_DATA, the IA32_SPEC_CTRL and APIC-timer
+ * virtualization fields; no 2.7 model offers their controls, so they are
+ * absent there too. */
 bool vmcs_field_supported(const struct vmx_caps *c, enum vmcs_field f)
 {
 	if (!c || (unsigned)f >= VF_COUNT)
