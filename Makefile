@@ -27,6 +27,18 @@ HARNESS_SRC := $(sort $(filter-out harness/main.c,$(wildcard harness/*.c)))
 REFVMM_TEST := $(sort $(wildcard refvmm/tests/*.c))
 HARNESS_TEST:= $(sort $(wildcard harness/tests/*.c))
 
+# ---- generated: built-in capability profiles ----
+# One source of truth: the profile corpus becomes a const C table at build
+# time (refvmm/caps_gen.awk), compiled into the library and every test.
+CAPS_CORPUS := corpora/caps/bochs-caps.txt corpora/caps/bochs-caps-extra.txt
+CAPS_GEN    := $(B)/gen/caps_data.c
+REFVMM_SRC  += $(CAPS_GEN)
+$(CAPS_GEN): refvmm/caps_gen.awk $(CAPS_CORPUS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)awk -f refvmm/caps_gen.awk $(CAPS_CORPUS) > $@.tmp && mv $@.tmp $@
+# ---- end generated ----
+
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 LIBREFVMM   := $(B)/librefvmm.a

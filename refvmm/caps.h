@@ -59,6 +59,8 @@ size_t caps_format(const struct vmx_caps *c, char *buf, size_t len);
 
 bool caps_msr_present(const struct vmx_caps *c, uint32_t msr);
 uint64_t caps_msr(const struct vmx_caps *c, uint32_t msr);   /* 0 if absent */
+/* "IA32_VMX_BASIC", ... for 0x480-0x493 and 0x3a; NULL for any other MSR. */
+const char *caps_msr_name(uint32_t msr);
 
 /* Control settings (SDM A.3-A.5, A.3.3 for the tertiary controls): the
  * effective allowed-0 honours IA32_VMX_BASIC[55] (TRUE_* MSRs). */

@@ -1,0 +1,287 @@
+/* Capability profiles: built-ins and the queries every part of the model
+ * derives its expectations from.  SDM Vol. 3D Appendix A.  The text format
+ * (parse/print) lives in caps_text.c. */
+#include <string.h>
+#include "caps.h"
+#include "caps_data.h"
+
+/* ---- built-in profiles (const table generated from the corpus) ---- */
+
+size_t caps_builtin_count(void)
+{
+	return caps_builtin_table_n;
+}
+
+const struct vmx_caps *caps_builtin_at(size_t i)
+{
+	return i < caps_builtin_table_n ? &caps_builtin_table[i] : NULL;
+}
+
+const struct vmx_caps *caps_builtin(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < caps_builtin_table_n; i++)
+		if (strcmp(caps_builtin_table[i].name, name) == 0)
+			return &caps_builtin_table[i];
+	return NULL;
+}
+
+const struct vmx_caps *caps_default(void)
+{
+	return caps_builtin("bochs-corei7_skylake_x");
+}
+
+/* ---- MSRs ---- */
+
+static const char *const msr_names[CAP_NMSR] = {
+	[CAP_BASIC]          = "IA32_VMX_BASIC",
+	[CAP_PINBASED]       = "IA32_VMX_PINBASED_CTLS",
+	[CAP_PROCBASED]      = "IA32_VMX_PROCBASED_CTLS",
+	[CAP_EXIT]           = "IA32_VMX_EXIT_CTLS",
+	[CAP_ENTRY]          = "IA32_VMX_ENTRY_CTLS",
+	[CAP_MISC]           = "IA32_VMX_MISC",
+	[CAP_CR0_FIXED0]     = "IA32_VMX_CR0_FIXED0",
+	[CAP_CR0_FIXED1]     = "IA32_VMX_CR0_FIXED1",
+	[CAP_CR4_FIXED0]     = "IA32_VMX_CR4_FIXED0",
+	[CAP_CR4_FIXED1]     = "IA32_VMX_CR4_FIXED1",
+	[CAP_VMCS_ENUM]      = "IA32_VMX_VMCS_ENUM",
+	[CAP_PROCBASED2]     = "IA32_VMX_PROCBASED_CTLS2",
+	[CAP_EPT_VPID]       = "IA32_VMX_EPT_VPID_CAP",
+	[CAP_TRUE_PINBASED]  = "IA32_VMX_TRUE_PINBASED_CTLS",
+	[CAP_TRUE_PROCBASED] = "IA32_VMX_TRUE_PROCBASED_CTLS",
+	[CAP_TRUE_EXIT]      = "IA32_VMX_TRUE_EXIT_CTLS",
+	[CAP_TRUE_ENTRY]     = "IA32_VMX_TRUE_ENTRY_CTLS",
+	[CAP_VMFUNC]         = "IA32_VMX_VMFUNC",
+	[CAP_PROCBASED3]     = "IA32_VMX_PROCBASED_CTLS3",
+	[CAP_EXIT2]          = "IA32_VMX_EXIT_CTLS2",
+};
+_Static_assert(sizeof msr_names / sizeof msr_names[0] == CAP_NMSR, "one name per MSR");
+
+const char *caps_msr_name(uint32_t msr)
+{
+	if (msr == MSR_IA32_FEATURE_CONTROL)
+		return "IA32_FEATURE_CONTROL";
+	if (msr < CAP_MSR_FIRST || msr - CAP_MSR_FIRST >= CAP_NMSR)
+		return NULL;
+	return msr_names[msr - CAP_MSR_FIRST];
+}
+
+bool caps_msr_present(const struct vmx_caps *c, uint32_t msr)
+{
+	if (msr < CAP_MSR_FIRST || msr - CAP_MSR_FIRST >= CAP_NMSR)
+		return false;
+	return (c->present >> (msr - CAP_MSR_FIRST)) & 1;
+}
+
+uint64_t caps_msr(const struct vmx_caps *c, uint32_t msr)
+{
+	return caps_msr_present(c, msr) ? c->msr[msr - CAP_MSR_FIRST] : 0;
+}
+
+static uint64_t msr_at(const struct vmx_caps *c, enum cap_index i)
+{
+	return caps_msr(c, CAP_MSR_FIRST + (uint32_t)i);
+}
+
+static bool present_at(const struct vmx_caps *c, enum cap_index i)
+{
+	return caps_msr_present(c, CAP_MSR_FIRST + (uint32_t)i);
+}
+
+/* ---- control settings, SDM A.3-A.5 ---- */
+
+/* The MSR reporting each control's settings, and its TRUE_ twin (A.3.1,
+ * A.3.2, A.4, A.5), or the MSR itself where there is no twin. */
+static const struct {
+	enum cap_index msr, true_msr;
+	bool wide;          /* 64-bit allowed-1 only, no allowed-0 half (A.3.4, A.4.2) */
+} ctl_msrs[CTL_COUNT] = {
+	[CTL_PIN]   = { CAP_PINBASED,   CAP_TRUE_PINBASED,  false },
+	[CTL_PROC]  = { CAP_PROCBASED,  CAP_TRUE_PROCBASED, false },
+	[CTL_PROC2] = { CAP_PROCBASED2, CAP_PROCBASED2,     false },
+	[CTL_PROC3] = { CAP_PROCBASED3, CAP_PROCBASED3,     true },
+	[CTL_EXIT]  = { CAP_EXIT,       CAP_TRUE_EXIT,      false },
+	[CTL_ENTRY] = { CAP_ENTRY,      CAP_TRUE_ENTRY,     false },
+	[CTL_EXIT2] = { CAP_EXIT2,      CAP_EXIT2,          true },
+};
+
+#define PROC_ACTIVATE_TERTIARY 17   /* SDM 24.6.2 Table 24-6 */
+#define PROC_ACTIVATE_SECONDARY 31
+#define EXIT_ACTIVATE_SECONDARY 31  /* SDM 24.7.1 Table 24-13 */
+
+static uint64_t allowed1_32(const struct vmx_caps *c, enum ctl_kind k);
+
+/* A secondary/tertiary control field exists only when the control that
+ * activates it may be 1 (SDM A.3.3, A.3.4, A.4.2); otherwise the
+ * processor treats the whole field as 0. */
+static bool ctl_exists(const struct vmx_caps *c, enum ctl_kind k)
+{
+	if ((unsigned)k >= CTL_COUNT || !present_at(c, ctl_msrs[k].msr))
+		return false;
+	switch (k) {
+	case CTL_PROC2:
+		return (allowed1_32(c, CTL_PROC) >> PROC_ACTIVATE_SECONDARY) & 1;
+	case CTL_PROC3:
+		return (allowed1_32(c, CTL_PROC) >> PROC_ACTIVATE_TERTIARY) & 1;
+	case CTL_EXIT2:
+		return (allowed1_32(c, CTL_EXIT) >> EXIT_ACTIVATE_SECONDARY) & 1;
+	default:
+		return true;
+	}
+}
+
+/* The MSR that governs a 32-bit control: the TRUE_ one when
+ * IA32_VMX_BASIC[55] = 1 (SDM A.2; its allowed-1 half equals the plain
+ * MSR's, its allowed-0 half may clear default-1 bits). */
+static uint64_t ctl_msr(const struct vmx_caps *c, enum ctl_kind k)
+{
+	enum cap_index t = ctl_msrs[k].true_msr;
+	if (((msr_at(c, CAP_BASIC) >> 55) & 1) && present_at(c, t))
+		return msr_at(c, t);
+	return msr_at(c, ctl_msrs[k].msr);
+}
+
+static uint64_t allowed1_32(const struct vmx_caps *c, enum ctl_kind k)
+{
+	return ctl_msr(c, k) >> 32;
+}
+
+uint64_t caps_ctl_must1(const struct vmx_caps *c, enum ctl_kind k)
+{
+	if (!ctl_exists(c, k) || ctl_msrs[k].wide)
+		return 0;
+	return (uint32_t)ctl_msr(c, k);
+}
+
+uint64_t caps_ctl_may1(const struct vmx_caps *c, enum ctl_kind k)
+{
+	if (!ctl_exists(c, k))
+		return 0;
+	if (ctl_msrs[k].wide)
+		return msr_at(c, ctl_msrs[k].msr);
+	return allowed1_32(c, k);
+}
+
+bool caps_ctl_allowed(const struct vmx_caps *c, enum ctl_kind k, uint64_t value)
+{
+	uint64_t must1 = caps_ctl_must1(c, k), may1 = caps_ctl_may1(c, k);
+	return (value & must1) == must1 && (value & ~may1) == 0;
+}
+
+bool caps_ctl_may_be1(const struct vmx_caps *c, enum ctl_kind k, unsigned bit)
+{
+	return bit < 64 && ((caps_ctl_may1(c, k) >> bit) & 1);
+}
+
+bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit)
+{
+	return bit < 64 && !((caps_ctl_must1(c, k) >> bit) & 1);
+}
+
+/* ---- features (features.def) ---- */
+
+static const struct {
+	const char *name;
+	enum cap_index idx;
+	int bit;
+} features[FEAT_COUNT] = {
+#define FEATURE(id, nm, ix, b) [FEAT_##id] = { nm, ix, b },
+#include "features.def"
+#undef FEATURE
+};
+
+/* Which control field a capability MSR reports (by either twin), or
+ * CTL_COUNT for the MSRs that are plain bit sets. */
+static enum ctl_kind ctl_of(enum cap_index i)
+{
+	for (int k = 0; k < CTL_COUNT; k++)
+		if (ctl_msrs[k].msr == i || ctl_msrs[k].true_msr == i)
+			return (enum ctl_kind)k;
+	return CTL_COUNT;
+}
+
+static bool plain_msr_exists(const struct vmx_caps *c, enum cap_index i, int bit)
+{
+	if (!present_at(c, i))
+		return false;
+	switch (i) {
+	case CAP_EPT_VPID:
+		/* A.10: the MSR exists if EPT or VPID may be 1; bits 31:0 are
+		 * EPT facts, bits 63:32 VPID facts. */
+		return bit < 32 ? caps_ctl_may_be1(c, CTL_PROC2, 1)
+				: caps_ctl_may_be1(c, CTL_PROC2, 5);
+	case CAP_VMFUNC:
+		/* A.11: exists only if "enable VM functions" may be 1. */
+		return caps_ctl_may_be1(c, CTL_PROC2, 13);
+	default:
+		return true;
+	}
+}
+
+bool caps_has(const struct vmx_caps *c, enum vmx_feature f)
+{
+	if ((unsigned)f >= FEAT_COUNT)
+		return false;
+	int bit = features[f].bit;
+	enum cap_index i = features[f].idx;
+	if (bit < 0)
+		return true;   /* ALWAYS */
+	enum ctl_kind k = ctl_of(i);
+	if (k != CTL_COUNT)
+		return caps_ctl_may_be1(c, k, ctl_msrs[k].wide ? (unsigned)bit : (unsigned)bit - 32);
+	return plain_msr_exists(c, i, bit) && ((msr_at(c, i) >> bit) & 1);
+}
+
+const char *caps_feature_name(enum vmx_feature f)
+{
+	return (unsigned)f < FEAT_COUNT ? features[f].name : NULL;
+}
+
+int caps_feature_by_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int f = 0; f < FEAT_COUNT; f++)
+		if (strcmp(features[f].name, name) == 0)
+			return f;
+	return -1;
+}
+
+/* ---- CR0/CR4 in VMX operation, SDM A.7, A.8 ---- */
+
+#define CR0_PE (1ull << 0)
+#define CR0_PG (1ull << 31)
+
+/* A bit that is 1 in FIXED0 must be 1; a bit that is 0 in FIXED1 must be
+ * 0.  With "unrestricted guest", PE and PG may be 0 (SDM 26.3.1.1).  The
+ * guest-state check also exempts CR0.NW/CD (26.3.1.1); that exception is
+ * the entry code's, since host state and VMXON have none. */
+bool caps_cr0_allowed(const struct vmx_caps *c, uint64_t cr0, bool unrestricted)
+{
+	uint64_t fixed0 = msr_at(c, CAP_CR0_FIXED0), fixed1 = msr_at(c, CAP_CR0_FIXED1);
+	if (unrestricted)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	return (cr0 & fixed0) == fixed0 && (cr0 & ~fixed1) == 0;
+}
+
+bool caps_cr4_allowed(const struct vmx_caps *c, uint64_t cr4)
+{
+	uint64_t fixed0 = msr_at(c, CAP_CR4_FIXED0), fixed1 = msr_at(c, CAP_CR4_FIXED1);
+	return (cr4 & fixed0) == fixed0 && (cr4 & ~fixed1) == 0;
+}
+
+/* ---- scalar facts ---- */
+
+uint32_t caps_revision(const struct vmx_caps *c)
+{
+	return (uint32_t)msr_at(c, CAP_BASIC) & 0x7fffffffu;   /* A.1: bit 31 is 0 */
+}
+
+/* Bits above MAXPHYADDR.  A profile that does not state MAXPHYADDR gets
+ * 36, the width the SDM (4.1.4) gives when CPUID.80000008H is absent. */
+uint64_t caps_phys_mask(const struct vmx_caps *c)
+{
+	unsigned w = c->maxphyaddr ? c->maxphyaddr : 36;
+	return w >= 64 ? 0 : ~0ull << w;
+}
