@@ -122,6 +122,7 @@ deps-test:
 unit: deps-test
 	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes ./$$t || exit 1; done
+	$(Q)sh ci/field-assert-test.sh
 
 conform: deps-test $(NESTVMX)
 	$(Q)./$(NESTVMX) conform --backend ref
