@@ -256,6 +256,27 @@ START_TEST(bochs_model_differences)
 }
 END_TEST
 
+/* How many fields exist per model, counted from Bochs 2.7 cpu/vmx.h (165
+ * fields) and its vmcs_field_supported(): on skylake-x all but posted
+ * interrupts (2), ENCLS bitmap, BNDCFGS, RTIT_CTL, PKRS (2), CET (6) and
+ * SPPTP = 151; icelake adds SPPTP = 152; tigerlake adds CET = 158;
+ * haswell and broadwell lack PML (2), XSS bitmap, TSC multiplier = 147;
+ * sandy bridge further lacks PLE (2), interrupt status, EOI bitmaps (4),
+ * VMFUNC, EPTP list, VMREAD/VMWRITE bitmaps (2), EPTP index, #VE info
+ * = 134.  Every field the SDM adds beyond Bochs 2.7 must be absent. */
+START_TEST(bochs_field_counts)
+{
+	static const int expect[NMODELS] = { 134, 147, 147, 151, 152, 158 };
+	for (size_t m = 0; m < NMODELS; m++) {
+		int n = 0;
+		for (int f = 0; f < VF_COUNT; f++)
+			n += vmcs_field_supported(model(m), (enum vmcs_field)f);
+		ck_assert_msg(n == expect[m], "%s: %d fields, Bochs 2.7 has %d",
+			      bochs_models[m], n, expect[m]);
+	}
+}
+END_TEST
+
 /* SDM A.9: IA32_VMX_VMCS_ENUM bits 9:1 bound the index of every field. */
 START_TEST(vmcs_enum_bounds_the_index)
 {
@@ -294,6 +315,7 @@ static Suite *vmcs_fields_suite(void)
 	tcase_add_test(p, bochs_never_has);
 	tcase_add_test(p, basic_fields_everywhere);
 	tcase_add_test(p, bochs_model_differences);
+	tcase_add_test(p, bochs_field_counts);
 	tcase_add_test(p, vmcs_enum_bounds_the_index);
 	tcase_add_test(p, supported_rejects_bad_input);
 	suite_add_tcase(s, p);
