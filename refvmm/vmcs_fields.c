@@ -62,6 +62,11 @@ int vmcs_field_by_enc(uint32_t enc, bool *high)
 	return f;
 }
 
+int vmcs_field_by_enc64(uint64_t enc, bool *high)
+{
+	return enc >> 32 ? -1 : vmcs_field_by_enc((uint32_t)enc, high);
+}
+
 /* Exact, case-sensitive.  Used when text (cases, the CLI) is parsed, not
  * per instruction, so a scan with a length filter is enough. */
 int vmcs_field_by_name(const char *name)

@@ -35,6 +35,9 @@ extern const struct vmcs_field_info vmcs_field_table[VF_COUNT];
  * an architectural field. */
 int vmcs_field_by_enc(uint32_t enc, bool *high);
 int vmcs_field_by_name(const char *name);
+/* The VMREAD/VMWRITE register operand in 64-bit mode: an encoding with any
+ * of bits 63:32 set is unsupported (SDM 24.11.2; Bochs fails it with 12). */
+int vmcs_field_by_enc64(uint64_t enc, bool *high);
 
 /* Does the field exist on a processor with this profile (its feature is
  * offered and its index is within IA32_VMX_VMCS_ENUM)? */

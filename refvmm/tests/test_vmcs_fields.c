@@ -158,6 +158,11 @@ START_TEST(lookups_reject)
 	ck_assert_int_eq(vmcs_field_by_enc(0x681e | 0x1000, NULL), -1);       /* bit 12 */
 	ck_assert_int_eq(vmcs_field_by_enc(0x681e | 0x80000000u, NULL), -1);  /* bit 31 */
 	ck_assert_int_eq(vmcs_field_by_enc(0xffffffffu, NULL), -1);
+	ck_assert_int_eq(vmcs_field_by_enc64(0x681e, NULL), VF_GUEST_RIP);
+	ck_assert_int_eq(vmcs_field_by_enc64(0x100000000ull | 0x681e, NULL), -1);   /* bits 63:32 */
+	high = false;
+	ck_assert_int_eq(vmcs_field_by_enc64(0x201b, &high), VF_EPT_POINTER);
+	ck_assert(high);
 	ck_assert_int_eq(vmcs_field_by_enc(0x6c7e, NULL), -1);   /* unused index */
 	ck_assert_int_eq(vmcs_field_by_enc(0x482c, NULL), -1);   /* hole between SYSENTER_CS and the timer */
 	ck_assert_int_eq(vmcs_field_by_name("guest_rip"), -1);   /* case-sensitive */
