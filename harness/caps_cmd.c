@@ -182,8 +182,19 @@ static void show_ctl(FILE *f, const struct vmx_caps *c, enum ctl_kind k)
 	for (unsigned bit = 0; bit < kinds[k].width; bit++) {
 		const char *n = ctl_bit_name(k, bit);
 		enum bit_setting s = caps_bit_setting(c, k, bit);
-		if (!n && s == BIT_FIXED0 && kinds[k].width == 64)
-			continue;   /* 64-bit fields: only bits that say something */
+		if (!n && s == BIT_FIXED0 && !ctl_bit_default1(k, bit)) {
+			/* a run of reserved fixed-0 bits says one thing: print it once */
+			unsigned last = bit;
+			while (last + 1 < kinds[k].width && !ctl_bit_name(k, last + 1) &&
+			       caps_bit_setting(c, k, last + 1) == BIT_FIXED0 && !ctl_bit_default1(k, last + 1))
+				last++;
+			if (last > bit)
+				fprintf(f, "  bits %u-%u fixed-0  reserved\n", bit, last);
+			else
+				fprintf(f, "  bit %2u  fixed-0   reserved\n", bit);
+			bit = last;
+			continue;
+		}
 		fprintf(f, "  bit %2u  %-8s  %s%s\n", bit, caps_bit_setting_name(s),
 			n ? n : "reserved", ctl_bit_default1(k, bit) ? " (default1)" : "");
 	}
