@@ -103,9 +103,14 @@ START_TEST(builtins_equal_parsed_corpus)
 			if (strcmp(extra_p[j].name, want.name) == 0)
 				x = &extra_p[j];
 		ck_assert_msg(x != NULL, "no supplement for %s", want.name);
+		ck_assert_uint_eq(x->cpuid1_eax, 0);   /* the supplement adds, never overrides */
+		ck_assert_uint_eq(x->present, 0);
 		want.maxphyaddr = x->maxphyaddr;
 		want.linaddr = x->linaddr;
 		want.feature_control = x->feature_control;
+		want.cpuid1_edx = x->cpuid1_edx;
+		want.cpuid7_ebx = x->cpuid7_ebx;
+		want.cpuid7_ecx = x->cpuid7_ecx;
 		assert_same(b, &want);
 		/* Bochs 2.7: MAXPHYADDR 40, 48-bit linear, FEATURE_CONTROL 5 after its BIOS */
 		ck_assert_uint_eq(b->maxphyaddr, 40);
@@ -113,6 +118,7 @@ START_TEST(builtins_equal_parsed_corpus)
 		ck_assert_uint_eq(b->feature_control, 5);
 		ck_assert_uint_ne(b->cpuid1_eax, 0);
 		ck_assert(b->cpuid1_ecx & (1u << 5));   /* CPUID.1:ECX.VMX */
+		ck_assert_uint_ne(b->cpuid1_edx, 0);
 	}
 	free(text);
 	free(extra);
@@ -314,6 +320,40 @@ START_TEST(cr_fixed_bits)
 }
 END_TEST
 
+/* A CR4 bit may be 1 in VMX operation only if CPUID enumerates its
+ * feature (SDM Vol. 3A 2.5 "Control Registers"; Vol. 2A CPUID): the MSR dump
+ * and the measured CPUID must agree, for every built-in. */
+static const struct { unsigned cr4_bit; uint32_t leaf; char reg; unsigned bit; const char *what; } cr4_cpuid[] = {
+	{ 11, 7, 'c', 2,  "UMIP" },
+	{ 12, 7, 'c', 16, "LA57" },
+	{ 13, 1, 'c', 5,  "VMXE" },
+	{ 14, 1, 'c', 6,  "SMXE" },
+	{ 16, 7, 'b', 0,  "FSGSBASE" },
+	{ 17, 1, 'c', 17, "PCIDE" },
+	{ 18, 1, 'c', 26, "OSXSAVE" },
+	{ 20, 7, 'b', 7,  "SMEP" },
+	{ 21, 7, 'b', 20, "SMAP" },
+	{ 22, 7, 'c', 3,  "PKE" },
+	{ 23, 7, 'c', 7,  "CET" },
+	{ 24, 7, 'c', 31, "PKS" },
+};
+
+START_TEST(cr4_fixed1_agrees_with_cpuid)
+{
+	for (size_t i = 0; i < caps_builtin_count(); i++) {
+		const struct vmx_caps *c = caps_builtin_at(i);
+		for (size_t j = 0; j < sizeof cr4_cpuid / sizeof cr4_cpuid[0]; j++) {
+			uint32_t reg = cr4_cpuid[j].leaf == 1 ? c->cpuid1_ecx
+				     : cr4_cpuid[j].reg == 'b' ? c->cpuid7_ebx : c->cpuid7_ecx;
+			bool cpuid = (reg >> cr4_cpuid[j].bit) & 1;
+			bool cr4 = (caps_msr(c, 0x489) >> cr4_cpuid[j].cr4_bit) & 1;
+			ck_assert_msg(cpuid == cr4, "%s: CR4.%s fixed1=%d, CPUID=%d", c->name,
+				      cr4_cpuid[j].what, cr4, cpuid);
+		}
+	}
+}
+END_TEST
+
 START_TEST(scalar_facts)
 {
 	ck_assert_uint_eq(caps_revision(caps_default()), 0x2b);
@@ -469,6 +509,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(t, features_of_two_profiles);
 	tcase_add_test(t, feature_names);
 	tcase_add_test(t, cr_fixed_bits);
+	tcase_add_test(t, cr4_fixed1_agrees_with_cpuid);
 	tcase_add_test(t, scalar_facts);
 	tcase_add_test(t, parse_forms);
 	tcase_add_loop_test(t, hostile_text_gets_errors, 0, sizeof bad / sizeof bad[0]);
