@@ -285,3 +285,11 @@ uint64_t caps_phys_mask(const struct vmx_caps *c)
 	unsigned w = c->maxphyaddr ? c->maxphyaddr : 36;
 	return w >= 64 ? 0 : ~0ull << w;
 }
+
+uint64_t caps_vmx_addr_mask(const struct vmx_caps *c)
+{
+	uint64_t m = caps_phys_mask(c);
+	if ((msr_at(c, CAP_BASIC) >> 48) & 1)
+		m |= ~0ull << 32;
+	return m;
+}

@@ -80,5 +80,9 @@ bool caps_cr4_allowed(const struct vmx_caps *c, uint64_t cr4);
 
 uint32_t caps_revision(const struct vmx_caps *c);        /* BASIC[30:0] */
 uint64_t caps_phys_mask(const struct vmx_caps *c);       /* bits above MAXPHYADDR */
+/* Bits a VMX structure's physical address (VMXON region, VMCS, bitmaps,
+ * MSR areas, ...) may not set: above MAXPHYADDR, and above 31 when
+ * IA32_VMX_BASIC[48] = 1 (SDM A.1). */
+uint64_t caps_vmx_addr_mask(const struct vmx_caps *c);
 
 #endif

@@ -363,6 +363,11 @@ START_TEST(scalar_facts)
 	ck_assert_uint_eq(caps_phys_mask(&c), 0xfffffff000000000ull);   /* 36 when unstated */
 	c.maxphyaddr = 52;
 	ck_assert_uint_eq(caps_phys_mask(&c), 0xfff0000000000000ull);
+	ck_assert_uint_eq(caps_vmx_addr_mask(&c), 0xfff0000000000000ull);
+	c.msr[CAP_BASIC] = 1ull << 48;   /* A.1: VMX structures below 4 GiB */
+	c.present = 1;
+	ck_assert_uint_eq(caps_vmx_addr_mask(&c), 0xffffffff00000000ull);
+	ck_assert_uint_eq(caps_vmx_addr_mask(caps_default()), 0xffffff0000000000ull);
 	ck_assert_str_eq(caps_msr_name(0x480), "IA32_VMX_BASIC");
 	ck_assert_str_eq(caps_msr_name(0x493), "IA32_VMX_EXIT_CTLS2");
 	ck_assert_str_eq(caps_msr_name(0x3a), "IA32_FEATURE_CONTROL");
