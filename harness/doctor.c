@@ -117,7 +117,8 @@ static void check_feature_control(const char *root, struct doctor_report *r)
 	int err = host_rdmsr(root, 0, 0x3a, &fc);
 	if (err) {
 		set(r, DI_FEATURE_CONTROL, DS_WARN, "not readable through /dev/cpu/0/msr (%s)", strerror(-err));
-		fix(r, DI_FEATURE_CONTROL, "modprobe msr && sudo nestvmx doctor", NULL);
+		fix(r, DI_FEATURE_CONTROL, err == -ENOENT ? "modprobe msr && sudo nestvmx doctor"
+							   : "sudo nestvmx doctor", NULL);
 	} else if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE)) {
 		set(r, DI_FEATURE_CONTROL, DS_FAIL, "0x%llx: locked with VMX disabled by firmware",
 		    (unsigned long long)fc);

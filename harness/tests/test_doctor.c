@@ -109,6 +109,9 @@ START_TEST(intel_without_dev_kvm)
 	ck_assert(has_fix(&r->item[DI_BOCHS], "apt-get install bochs bochsbios vgabios bochs-term"));
 	ck_assert_int_eq(r->item[DI_BOCHS_BIOS].st, DS_WARN);
 	ck_assert(!r->can_run[DB_BOCHS]);
+	/* ... and no msr driver: the firmware setting cannot be read */
+	ck_assert_int_eq(r->item[DI_FEATURE_CONTROL].st, DS_WARN);
+	ck_assert(has_fix(&r->item[DI_FEATURE_CONTROL], "modprobe msr && sudo nestvmx doctor"));
 	ck_assert(r->can_run[DB_REF] && r->can_run[DB_NESTED]);
 }
 END_TEST
