@@ -3,6 +3,7 @@
  * name), print JSON, or dump the host's own MSRs in the profile format.
  * SDM Vol. 3D Appendix A. */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,52 @@ void caps_show_json(FILE *f, const struct vmx_caps *c)
 	fputs("}}\n", f);
 }
 
+/* ---- differences between two profiles ---- */
+
+__attribute__((format(printf, 3, 4)))
+static void diff_line(FILE *f, int *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	++*n;
+}
+
+int caps_diff(FILE *f, const struct vmx_caps *a, const struct vmx_caps *b)
+{
+	int n = 0;
+	for (uint32_t msr = CAP_MSR_FIRST; msr < CAP_MSR_FIRST + CAP_NMSR; msr++) {
+		bool pa = caps_msr_present(a, msr), pb = caps_msr_present(b, msr);
+		char va[24] = "absent", vb[24] = "absent";
+		if (pa)
+			snprintf(va, sizeof va, "0x%016" PRIx64, caps_msr(a, msr));
+		if (pb)
+			snprintf(vb, sizeof vb, "0x%016" PRIx64, caps_msr(b, msr));
+		if (strcmp(va, vb) != 0)
+			diff_line(f, &n, "0x%03x %-30s %-18s -> %s\n", msr, caps_msr_name(msr), va, vb);
+	}
+	if (a->maxphyaddr != b->maxphyaddr || a->linaddr != b->linaddr)
+		diff_line(f, &n, "MAXPHYADDR/linear %u/%u -> %u/%u\n", a->maxphyaddr, a->linaddr,
+			  b->maxphyaddr, b->linaddr);
+	for (int k = 0; k < CTL_COUNT; k++)
+		for (unsigned bit = 0; bit < kinds[k].width; bit++) {
+			enum bit_setting sa = caps_bit_setting(a, (enum ctl_kind)k, bit);
+			enum bit_setting sb = caps_bit_setting(b, (enum ctl_kind)k, bit);
+			const char *name = ctl_bit_name((enum ctl_kind)k, bit);
+			if (sa != sb)
+				diff_line(f, &n, "%s bit %u %s: %s -> %s\n", kinds[k].name, bit,
+					  name ? name : "reserved", caps_bit_setting_name(sa),
+					  caps_bit_setting_name(sb));
+		}
+	for (int i = 0; i < FEAT_COUNT; i++) {
+		bool ha = caps_has(a, (enum vmx_feature)i), hb = caps_has(b, (enum vmx_feature)i);
+		if (ha != hb)
+			diff_line(f, &n, "%c%s\n", hb ? '+' : '-', caps_feature_name((enum vmx_feature)i));
+	}
+	return n;
+}
+
 /* ---- the command ---- */
 
 static int usage(FILE *f)
@@ -301,6 +348,7 @@ static int usage(FILE *f)
 		"usage: nestvmx caps --list [--json]\n"
 		"       nestvmx caps --show NAME|FILE [--json]\n"
 		"       nestvmx caps --dump [-o FILE] [--cpu N] [--root DIR]\n"
+		"       nestvmx caps --diff A B\n"
 		"Capability profiles: the IA32_VMX_* MSRs (SDM Appendix A) every expectation\n"
 		"is derived from.\n"
 		"  --list         the built-in profiles (Bochs 2.7 CPU models)\n"
@@ -312,6 +360,8 @@ static int usage(FILE *f)
 		"                 msr module) and print them as a profile (-o FILE to save);\n"
 		"                 exit status 3 where the host cannot tell (not Intel, no VMX,\n"
 		"                 no msr driver, no permission)\n"
+		"  --diff A B     what differs from profile A to profile B: MSRs, control-bit\n"
+		"                 settings, features (exit status 0 when none, 1 otherwise)\n"
 		"  --cpu N        logical CPU to read (default 0)\n"
 		"  --root DIR     prefix for /proc and /dev (tests)\n");
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
@@ -352,6 +402,21 @@ static int show(const char *arg, bool json)
 	return EXIT_OK;
 }
 
+static int diff(const char *a, const char *b)
+{
+	struct vmx_caps ba, bb;
+	char err[300];
+	const struct vmx_caps *ca = caps_load(a, &ba, err, sizeof err), *cb = NULL;
+	if (ca)
+		cb = caps_load(b, &bb, err, sizeof err);
+	if (!ca || !cb) {
+		fprintf(stderr, "nestvmx caps: %s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("--- %s\n+++ %s\n", ca->name, cb->name);
+	return caps_diff(stdout, ca, cb) ? EXIT_FAIL : EXIT_OK;
+}
+
 static int dump(const char *root, int cpu, const char *out)
 {
 	struct vmx_caps c;
@@ -378,8 +443,8 @@ static int dump(const char *root, int cpu, const char *out)
 
 static int caps_run(int argc, char **argv)
 {
-	enum { NONE, LIST, SHOW, DUMP } mode = NONE;
-	const char *arg = NULL, *out = NULL, *root = "";
+	enum { NONE, LIST, SHOW, DUMP, DIFF } mode = NONE;
+	const char *arg = NULL, *arg2 = NULL, *out = NULL, *root = "";
 	bool json = false;
 	int cpu = 0;
 	for (int i = 1; i < argc; i++) {
@@ -395,6 +460,8 @@ static int caps_run(int argc, char **argv)
 			mode = DUMP;
 		else if (!strcmp(a, "--show") && has_val)
 			mode = SHOW, arg = argv[++i];
+		else if (!strcmp(a, "--diff") && i + 2 < argc)
+			mode = DIFF, arg = argv[i + 1], arg2 = argv[i + 2], i += 2;
 		else if (!strcmp(a, "-o") && has_val)
 			out = argv[++i];
 		else if (!strcmp(a, "--root") && has_val)
@@ -416,6 +483,7 @@ static int caps_run(int argc, char **argv)
 	case LIST: return list(json);
 	case SHOW: return show(arg, json);
 	case DUMP: return dump(root, cpu, out);
+	case DIFF: return diff(arg, arg2);
 	case NONE: break;
 	}
 	return usage(stderr);

@@ -23,6 +23,9 @@ unsigned ctl_kind_width(enum ctl_kind k);                  /* 32 or 64 */
 
 void caps_show_text(FILE *f, const struct vmx_caps *c);
 void caps_show_json(FILE *f, const struct vmx_caps *c);
+/* Print what differs from a to b (MSRs, control-bit settings, features),
+ * one line each; returns the number of lines. */
+int caps_diff(FILE *f, const struct vmx_caps *a, const struct vmx_caps *b);
 
 /* Read the host's VMX capability MSRs (0x3a, 0x480-0x493) through
  * ROOT/dev/cpu/CPU/msr and CPUID into *out.  root "" or "/" is the real

@@ -220,6 +220,33 @@ START_TEST(dump_refuses_with_status_3)
 }
 END_TEST
 
+/* Sandy Bridge -> Haswell (bochs-caps.txt): PROCBASED2 allowed-1 0xff ->
+ * 0x47fff, so bits 8-14 and 18 become flexible; VMFUNC appears. */
+START_TEST(diff_of_two_models)
+{
+	const struct vmx_caps *snb = caps_builtin("bochs-corei7_sandy_bridge_2600k");
+	const struct vmx_caps *hsw = caps_builtin("bochs-corei7_haswell_4770");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_int_eq(caps_diff(f, snb, snb), 0);
+	int n = caps_diff(f, snb, hsw);
+	fclose(f);
+	unsigned proc2_bits = (unsigned)__builtin_popcount(0xffu ^ 0x47fffu);
+	ck_assert_uint_eq(proc2_bits, 8);
+	ck_assert_ptr_nonnull(strstr(text, "proc2 bit 14 VMCS shadowing: fixed-0 -> flexible"));
+	ck_assert_ptr_nonnull(strstr(text, "0x491 IA32_VMX_VMFUNC                absent"));
+	ck_assert_ptr_nonnull(strstr(text, "+eptp_switching"));
+	ck_assert_ptr_null(strstr(text, "proc bit"));   /* primary controls are equal */
+	/* 5 MSRs (MISC, CR4_FIXED1, PROCBASED2, EPT_VPID_CAP, VMFUNC) + control bits + features */
+	int features = 0;
+	for (int i = 0; i < FEAT_COUNT; i++)
+		features += caps_has(snb, (enum vmx_feature)i) != caps_has(hsw, (enum vmx_feature)i);
+	ck_assert_int_eq(n, 5 + (int)proc2_bits + features);
+	free(text);
+}
+END_TEST
+
 static const struct command *find_cmd(const char *name)
 {
 	for (int i = 0; i < ncommands; i++)
@@ -245,6 +272,10 @@ START_TEST(command_exit_statuses)
 	ck_assert_int_eq(cmd->run(3, bad), EXIT_USAGE);
 	char *amd[] = { "caps", "--dump", "--root", "harness/tests/fixtures/doctor/amd", NULL };
 	ck_assert_int_eq(cmd->run(4, amd), EXIT_UNAVAILABLE);
+	char *diff_same[] = { "caps", "--diff", "bochs-tigerlake", "bochs-tigerlake", NULL };
+	ck_assert_int_eq(cmd->run(4, diff_same), EXIT_OK);
+	char *diff_other[] = { "caps", "--diff", "bochs-tigerlake", "bochs-corei7_icelake_u", NULL };
+	ck_assert_int_eq(cmd->run(4, diff_other), EXIT_FAIL);
 	char *help[] = { "caps", "--help", NULL };
 	ck_assert_int_eq(cmd->run(2, help), EXIT_OK);
 	char *none[] = { "caps", NULL };
@@ -268,6 +299,7 @@ static Suite *caps_cmd_suite(void)
 	tcase_add_test(t, caps_load_builtin_file_and_errors);
 	tcase_add_test(t, dump_reads_msrs_from_device);
 	tcase_add_test(t, dump_refuses_with_status_3);
+	tcase_add_test(t, diff_of_two_models);
 	tcase_add_test(t, command_exit_statuses);
 	suite_add_tcase(s, t);
 	return s;
