@@ -219,7 +219,11 @@ static void show_features(FILE *f, const struct vmx_caps *c)
 
 void caps_show_text(FILE *f, const struct vmx_caps *c)
 {
+	char problems[2048];
+	int n = caps_check(c, problems, sizeof problems);
 	fprintf(f, "profile %s\n", c->name);
+	if (n)
+		fprintf(f, "WARNING: %d inconsistencies with SDM Appendix A:\n%s", n, problems);
 	show_msrs(f, c);
 	show_basic_misc(f, c);
 	show_cr(f, "CR0", caps_msr(c, 0x486), caps_msr(c, 0x487));
@@ -291,7 +295,19 @@ void caps_show_json(FILE *f, const struct vmx_caps *c)
 	for (int i = 0; i < FEAT_COUNT; i++)
 		fprintf(f, "%s\"%s\": %s", i ? ", " : "", caps_feature_name((enum vmx_feature)i),
 			caps_has(c, (enum vmx_feature)i) ? "true" : "false");
-	fputs("}}\n", f);
+	char problems[2048];
+	caps_check(c, problems, sizeof problems);
+	fputs("},\n \"problems\": [", f);
+	const char *sep = "";
+	for (char *line = problems, *nl; *line; line = nl + 1) {
+		if (!(nl = strchr(line, '\n')))
+			break;
+		*nl = '\0';
+		fputs(sep, f);
+		json_str(f, line);
+		sep = ", ";
+	}
+	fputs("]}\n", f);
 }
 
 /* ---- differences between two profiles ---- */
@@ -426,6 +442,10 @@ static int dump(const char *root, int cpu, const char *out)
 		fprintf(stderr, "nestvmx caps --dump: %s\n", why);
 		return rc;
 	}
+	char problems[2048];
+	if (caps_check(&c, problems, sizeof problems))
+		fprintf(stderr, "nestvmx caps --dump: warning: this CPU's MSRs contradict SDM Appendix A:\n%s",
+			problems);
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "nestvmx caps --dump: %s: %s\n", out, strerror(errno));

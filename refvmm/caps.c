@@ -1,6 +1,9 @@
 /* Capability profiles: built-ins and the queries every part of the model
  * derives its expectations from.  SDM Vol. 3D Appendix A.  The text format
  * (parse/print) lives in caps_text.c. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "caps.h"
 #include "caps_data.h"
@@ -292,4 +295,135 @@ uint64_t caps_vmx_addr_mask(const struct vmx_caps *c)
 	if ((msr_at(c, CAP_BASIC) >> 48) & 1)
 		m |= ~0ull << 32;
 	return m;
+}
+
+/* ---- consistency with Appendix A ---- */
+
+struct problems {
+	char *buf;
+	size_t len, pos;
+	int n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void problem(struct problems *p, const char *fmt, ...)
+{
+	p->n++;
+	if (!p->buf || p->pos + 1 >= p->len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(p->buf + p->pos, p->len - p->pos, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		p->pos += (size_t)w < p->len - p->pos ? (size_t)w : p->len - p->pos - 1;
+	if (p->pos + 1 < p->len) {
+		p->buf[p->pos++] = '\n';
+		p->buf[p->pos] = '\0';
+	}
+}
+
+/* The default1 class of each 32-bit control (SDM A.2), from ctl_bits.def. */
+static uint32_t default1_mask(enum ctl_kind k)
+{
+	return 0
+#define CTL_BIT(kind, bit, name)
+#define DEFAULT1(kind, bit) | ((kind) == k ? 1u << (bit) : 0u)
+#include "ctl_bits.def"
+#undef CTL_BIT
+	;
+}
+
+/* Which MSRs exist depends on other MSRs (A.1-A.11). */
+static void check_presence(const struct vmx_caps *c, struct problems *p)
+{
+	for (int i = CAP_BASIC; i <= CAP_VMCS_ENUM; i++)
+		if (!present_at(c, (enum cap_index)i))
+			problem(p, "%s: absent, but every VMX processor has it (A.1-A.9)", msr_names[i]);
+	bool true_ctls = (msr_at(c, CAP_BASIC) >> 55) & 1;
+	static const enum cap_index twins[] = { CAP_TRUE_PINBASED, CAP_TRUE_PROCBASED, CAP_TRUE_EXIT, CAP_TRUE_ENTRY };
+	for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++)
+		if (present_at(c, twins[i]) != true_ctls)
+			problem(p, "%s: %s, but IA32_VMX_BASIC[55] = %d (A.2)", msr_names[twins[i]],
+				true_ctls ? "absent" : "present", true_ctls);
+	static const struct { enum cap_index i; enum ctl_kind k; unsigned bit; const char *why; } dep[] = {
+		{ CAP_PROCBASED2, CTL_PROC, PROC_ACTIVATE_SECONDARY, "primary bit 31 (A.3.3)" },
+		{ CAP_PROCBASED3, CTL_PROC, PROC_ACTIVATE_TERTIARY, "primary bit 17 (A.3.4)" },
+		{ CAP_EXIT2, CTL_EXIT, EXIT_ACTIVATE_SECONDARY, "exit bit 31 (A.4.2)" },
+	};
+	for (size_t i = 0; i < sizeof dep / sizeof dep[0]; i++) {
+		bool may = (allowed1_32(c, dep[i].k) >> dep[i].bit) & 1;
+		if (present_at(c, dep[i].i) != may)
+			problem(p, "%s: %s, but %s %s be 1", msr_names[dep[i].i],
+				may ? "absent" : "present", dep[i].why, may ? "may" : "may not");
+	}
+	bool vmfunc = caps_ctl_may_be1(c, CTL_PROC2, 13);
+	if (present_at(c, CAP_VMFUNC) != vmfunc)
+		problem(p, "%s: %s, but \"enable VM functions\" %s be 1 (A.11)", msr_names[CAP_VMFUNC],
+			vmfunc ? "absent" : "present", vmfunc ? "may" : "may not");
+	bool ept_vpid = caps_ctl_may_be1(c, CTL_PROC2, 1) || caps_ctl_may_be1(c, CTL_PROC2, 5);
+	if (present_at(c, CAP_EPT_VPID) != ept_vpid)
+		problem(p, "%s: %s (A.10)", msr_names[CAP_EPT_VPID], ept_vpid
+			? "absent, but \"enable EPT\" or \"enable VPID\" may be 1"
+			: "present, but neither \"enable EPT\" nor \"enable VPID\" may be 1");
+}
+
+/* allowed-0 within allowed-1; TRUE_* twins agree with the plain MSRs (A.2-A.5). */
+static void check_controls(const struct vmx_caps *c, struct problems *p)
+{
+	for (int k = 0; k < CTL_COUNT; k++) {
+		if (ctl_msrs[k].wide)
+			continue;
+		enum cap_index m = ctl_msrs[k].msr, t = ctl_msrs[k].true_msr;
+		uint64_t plain = msr_at(c, m), tru = msr_at(c, t);
+		if (present_at(c, m) && ((uint32_t)plain & ~(uint32_t)(plain >> 32)))
+			problem(p, "%s: bits 0x%" PRIx32 " must be 1 but may not be 1 (A.3)", msr_names[m],
+				(uint32_t)plain & ~(uint32_t)(plain >> 32));
+		if (t == m || !present_at(c, t) || !present_at(c, m))
+			continue;
+		if ((uint32_t)tru & ~(uint32_t)(tru >> 32))
+			problem(p, "%s: bits 0x%" PRIx32 " must be 1 but may not be 1 (A.3)", msr_names[t],
+				(uint32_t)tru & ~(uint32_t)(tru >> 32));
+		if ((tru >> 32) != (plain >> 32))
+			problem(p, "%s: allowed-1 differs from %s's (A.3.1)", msr_names[t], msr_names[m]);
+		if ((uint32_t)tru & ~(uint32_t)plain)
+			problem(p, "%s: requires bits 0x%" PRIx32 " that %s does not (A.2)", msr_names[t],
+				(uint32_t)tru & ~(uint32_t)plain, msr_names[m]);
+		uint32_t d1 = default1_mask((enum ctl_kind)k);
+		if (((uint32_t)plain & d1) != d1)
+			problem(p, "%s: default1 bits 0x%" PRIx32 " read as 0 (A.2)", msr_names[m],
+				d1 & ~(uint32_t)plain);
+	}
+}
+
+static void check_basic_cr(const struct vmx_caps *c, struct problems *p)
+{
+	uint64_t b = msr_at(c, CAP_BASIC);
+	unsigned size = (unsigned)((b >> 32) & 0x1fff), type = (unsigned)((b >> 50) & 0xf);
+	if (present_at(c, CAP_BASIC)) {
+		if ((b >> 31) & 1)
+			problem(p, "IA32_VMX_BASIC: bit 31 is 1 (A.1: always 0)");
+		if (size == 0 || size > 4096)
+			problem(p, "IA32_VMX_BASIC: VMCS region size %u outside 1-4096 (A.1)", size);
+		if (type != 0 && type != 6)
+			problem(p, "IA32_VMX_BASIC: VMCS memory type %u is neither UC (0) nor WB (6) (A.1)", type);
+	}
+	static const enum cap_index cr[][2] = { { CAP_CR0_FIXED0, CAP_CR0_FIXED1 }, { CAP_CR4_FIXED0, CAP_CR4_FIXED1 } };
+	for (int i = 0; i < 2; i++) {
+		uint64_t f0 = msr_at(c, cr[i][0]), f1 = msr_at(c, cr[i][1]);
+		if (f0 & ~f1)
+			problem(p, "%s: bits 0x%" PRIx64 " fixed to 1 but not allowed to be 1 by %s (A.7, A.8)",
+				msr_names[cr[i][0]], f0 & ~f1, msr_names[cr[i][1]]);
+	}
+}
+
+int caps_check(const struct vmx_caps *c, char *err, size_t errlen)
+{
+	struct problems p = { err, errlen, 0, 0 };
+	if (err && errlen)
+		err[0] = '\0';
+	check_presence(c, &p);
+	check_controls(c, &p);
+	check_basic_cr(c, &p);
+	return p.n;
 }

@@ -85,4 +85,10 @@ uint64_t caps_phys_mask(const struct vmx_caps *c);       /* bits above MAXPHYADD
  * IA32_VMX_BASIC[48] = 1 (SDM A.1). */
 uint64_t caps_vmx_addr_mask(const struct vmx_caps *c);
 
+/* Does the profile describe a processor the SDM allows (Appendix A: which
+ * MSRs exist, allowed-0 within allowed-1, TRUE_* twins, default1 bits,
+ * CR fixed bits, VMCS size and memory type)?  Returns the number of
+ * problems, each a line "MSR: problem (SDM x)" in err (as much as fits). */
+int caps_check(const struct vmx_caps *c, char *err, size_t errlen);
+
 #endif

@@ -354,6 +354,68 @@ START_TEST(cr4_fixed1_agrees_with_cpuid)
 }
 END_TEST
 
+/* Profiles the SDM does not allow (Appendix A), each mutation of skylake
+ * with the number of problems it must cause. */
+static void set_bit(struct vmx_caps *c, enum cap_index i, unsigned bit, bool v)
+{
+	c->msr[i] = v ? c->msr[i] | 1ull << bit : c->msr[i] & ~(1ull << bit);
+}
+
+START_TEST(check_finds_impossible_profiles)
+{
+	char err[1024];
+	for (size_t i = 0; i < caps_builtin_count(); i++)
+		ck_assert_msg(caps_check(caps_builtin_at(i), err, sizeof err) == 0, "%s: %s",
+			      caps_builtin_at(i)->name, err);
+	struct vmx_caps c = *caps_default();
+
+	set_bit(&c, CAP_BASIC, 55, false);     /* TRUE_* present without BASIC[55] (A.2) */
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 4);
+	ck_assert_ptr_nonnull(strstr(err, "IA32_VMX_TRUE_PINBASED_CTLS: present, but IA32_VMX_BASIC[55] = 0"));
+
+	c = *caps_default();                   /* no secondary controls, yet their MSRs (A.3.3, A.10, A.11) */
+	set_bit(&c, CAP_PROCBASED, 63, false);
+	set_bit(&c, CAP_TRUE_PROCBASED, 63, false);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 3);
+	ck_assert_ptr_nonnull(strstr(err, "IA32_VMX_PROCBASED_CTLS2: present"));
+
+	c = *caps_default();                   /* must be 1 but may not be 1 (A.3.1) */
+	set_bit(&c, CAP_PINBASED, 8, true);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "IA32_VMX_PINBASED_CTLS: bits 0x100 must be 1 but may not be 1"));
+
+	c = *caps_default();                   /* TRUE allowed-1 differs (A.3.1) */
+	set_bit(&c, CAP_TRUE_PINBASED, 32 + 6, false);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 1);
+
+	c = *caps_default();                   /* plain MSR drops default1 bit 26 (A.2) */
+	set_bit(&c, CAP_PROCBASED, 26, false);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 2);   /* and TRUE now requires more */
+	ck_assert_ptr_nonnull(strstr(err, "default1 bits 0x4000000 read as 0"));
+
+	c = *caps_default();                   /* CR0.PE fixed to 1 and to 0 (A.7) */
+	set_bit(&c, CAP_CR0_FIXED1, 0, false);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 1);
+
+	c = *caps_default();                   /* VMCS size, memory type, bit 31 (A.1) */
+	c.msr[CAP_BASIC] = (c.msr[CAP_BASIC] & ~(0x1fffull << 32 | 0xfull << 50)) | 3ull << 50 | 1ull << 31;
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 3);
+
+	c = *caps_default();                   /* IA32_VMX_MISC missing (A.6) */
+	c.present &= ~(1u << CAP_MISC);
+	ck_assert_int_eq(caps_check(&c, err, sizeof err), 1);
+
+	/* sandy bridge has no VMFUNC: adding one is wrong (A.11) */
+	c = *caps_builtin("bochs-corei7_sandy_bridge_2600k");
+	c.present |= 1u << CAP_VMFUNC;
+	ck_assert_int_eq(caps_check(&c, err, 8), 1);            /* short buffer: counted, truncated */
+	ck_assert_uint_lt(strlen(err), 8);
+	ck_assert_int_eq(caps_check(&c, NULL, 0), 1);
+	struct vmx_caps empty = { .name = "empty" };
+	ck_assert_int_ge(caps_check(&empty, err, sizeof err), 11);  /* 0x480-0x48a absent */
+}
+END_TEST
+
 START_TEST(scalar_facts)
 {
 	ck_assert_uint_eq(caps_revision(caps_default()), 0x2b);
@@ -515,6 +577,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(t, feature_names);
 	tcase_add_test(t, cr_fixed_bits);
 	tcase_add_test(t, cr4_fixed1_agrees_with_cpuid);
+	tcase_add_test(t, check_finds_impossible_profiles);
 	tcase_add_test(t, scalar_facts);
 	tcase_add_test(t, parse_forms);
 	tcase_add_loop_test(t, hostile_text_gets_errors, 0, sizeof bad / sizeof bad[0]);
