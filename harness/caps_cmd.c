@@ -26,18 +26,17 @@ static const bool default1[CTL_COUNT][64] = {
 #undef CTL_BIT
 };
 
+/* How each control field is presented (the facts are in refvmm/caps.c). */
 static const struct {
-	const char *name, *title, *sdm;
-	enum cap_index msr, true_msr;
-	unsigned width;
+	const char *title, *sdm;
 } kinds[CTL_COUNT] = {
-	[CTL_PIN]   = { "pin",   "Pin-based VM-execution controls", "24.6.1, A.3.1", CAP_PINBASED, CAP_TRUE_PINBASED, 32 },
-	[CTL_PROC]  = { "proc",  "Primary processor-based VM-execution controls", "24.6.2, A.3.2", CAP_PROCBASED, CAP_TRUE_PROCBASED, 32 },
-	[CTL_PROC2] = { "proc2", "Secondary processor-based VM-execution controls", "24.6.2, A.3.3", CAP_PROCBASED2, CAP_PROCBASED2, 32 },
-	[CTL_PROC3] = { "proc3", "Tertiary processor-based VM-execution controls", "24.6.2, A.3.4", CAP_PROCBASED3, CAP_PROCBASED3, 64 },
-	[CTL_EXIT]  = { "exit",  "Primary VM-exit controls", "24.7.1, A.4.1", CAP_EXIT, CAP_TRUE_EXIT, 32 },
-	[CTL_ENTRY] = { "entry", "VM-entry controls", "24.8.1, A.5", CAP_ENTRY, CAP_TRUE_ENTRY, 32 },
-	[CTL_EXIT2] = { "exit2", "Secondary VM-exit controls", "24.7.1, A.4.2", CAP_EXIT2, CAP_EXIT2, 64 },
+	[CTL_PIN]   = { "Pin-based VM-execution controls", "24.6.1, A.3.1" },
+	[CTL_PROC]  = { "Primary processor-based VM-execution controls", "24.6.2, A.3.2" },
+	[CTL_PROC2] = { "Secondary processor-based VM-execution controls", "24.6.2, A.3.3" },
+	[CTL_PROC3] = { "Tertiary processor-based VM-execution controls", "24.6.2, A.3.4" },
+	[CTL_EXIT]  = { "Primary VM-exit controls", "24.7.1, A.4.1" },
+	[CTL_ENTRY] = { "VM-entry controls", "24.8.1, A.5" },
+	[CTL_EXIT2] = { "Secondary VM-exit controls", "24.7.1, A.4.2" },
 };
 
 const char *ctl_bit_name(enum ctl_kind k, unsigned bit)
@@ -48,16 +47,6 @@ const char *ctl_bit_name(enum ctl_kind k, unsigned bit)
 bool ctl_bit_default1(enum ctl_kind k, unsigned bit)
 {
 	return (unsigned)k < CTL_COUNT && bit < 64 && default1[k][bit];
-}
-
-const char *ctl_kind_name(enum ctl_kind k)
-{
-	return (unsigned)k < CTL_COUNT ? kinds[k].name : NULL;
-}
-
-unsigned ctl_kind_width(enum ctl_kind k)
-{
-	return (unsigned)k < CTL_COUNT ? kinds[k].width : 0;
 }
 
 enum bit_setting caps_bit_setting(const struct vmx_caps *c, enum ctl_kind k, unsigned bit)
@@ -73,14 +62,6 @@ const char *caps_bit_setting_name(enum bit_setting s)
 		[BIT_FIXED0] = "fixed-0", [BIT_FIXED1] = "fixed-1", [BIT_FLEXIBLE] = "flexible",
 	};
 	return (unsigned)s < 3 ? names[s] : "?";
-}
-
-/* The MSR whose allowed-0 half governs (SDM A.2), for display. */
-static uint32_t governing_msr(const struct vmx_caps *c, enum ctl_kind k)
-{
-	bool use_true = caps_has(c, FEAT_TRUE_CTLS) &&
-			caps_msr_present(c, CAP_MSR_FIRST + kinds[k].true_msr);
-	return CAP_MSR_FIRST + (use_true ? kinds[k].true_msr : kinds[k].msr);
 }
 
 /* ---- loading ---- */
@@ -175,18 +156,18 @@ static void show_ctl(FILE *f, const struct vmx_caps *c, enum ctl_kind k)
 	if (caps_ctl_may1(c, k) == 0 && caps_ctl_must1(c, k) == 0 &&
 	    (k == CTL_PROC2 || k == CTL_PROC3 || k == CTL_EXIT2)) {
 		fprintf(f, ": not available (its activating control may not be 1, or MSR 0x%x absent)\n",
-			CAP_MSR_FIRST + kinds[k].msr);
+			caps_ctl_msr(c, k));
 		return;
 	}
 	fprintf(f, " from %s: must-be-1 0x%" PRIx64 ", may-be-1 0x%" PRIx64 "\n",
-		caps_msr_name(governing_msr(c, k)), caps_ctl_must1(c, k), caps_ctl_may1(c, k));
-	for (unsigned bit = 0; bit < kinds[k].width; bit++) {
+		caps_msr_name(caps_ctl_msr(c, k)), caps_ctl_must1(c, k), caps_ctl_may1(c, k));
+	for (unsigned bit = 0; bit < caps_ctl_width((enum ctl_kind)k); bit++) {
 		const char *n = ctl_bit_name(k, bit);
 		enum bit_setting s = caps_bit_setting(c, k, bit);
 		if (!n && s == BIT_FIXED0 && !ctl_bit_default1(k, bit)) {
 			/* a run of reserved fixed-0 bits says one thing: print it once */
 			unsigned last = bit;
-			while (last + 1 < kinds[k].width && !ctl_bit_name(k, last + 1) &&
+			while (last + 1 < caps_ctl_width((enum ctl_kind)k) && !ctl_bit_name(k, last + 1) &&
 			       caps_bit_setting(c, k, last + 1) == BIT_FIXED0 && !ctl_bit_default1(k, last + 1))
 				last++;
 			if (last > bit)
@@ -253,12 +234,12 @@ static void json_str(FILE *f, const char *s)
 static void json_ctl(FILE *f, const struct vmx_caps *c, enum ctl_kind k)
 {
 	fprintf(f, "    \"%s\": {\"must1\": \"0x%" PRIx64 "\", \"may1\": \"0x%" PRIx64 "\", \"bits\": [",
-		kinds[k].name, caps_ctl_must1(c, k), caps_ctl_may1(c, k));
+		caps_ctl_name((enum ctl_kind)k), caps_ctl_must1(c, k), caps_ctl_may1(c, k));
 	const char *sep = "";
-	for (unsigned bit = 0; bit < kinds[k].width; bit++) {
+	for (unsigned bit = 0; bit < caps_ctl_width((enum ctl_kind)k); bit++) {
 		const char *n = ctl_bit_name(k, bit);
 		enum bit_setting s = caps_bit_setting(c, k, bit);
-		if (!n && s == BIT_FIXED0 && kinds[k].width == 64)
+		if (!n && s == BIT_FIXED0 && caps_ctl_width((enum ctl_kind)k) == 64)
 			continue;
 		fprintf(f, "%s\n      {\"bit\": %u, \"setting\": \"%s\", \"name\": ", sep, bit,
 			caps_bit_setting_name(s));
@@ -339,12 +320,12 @@ int caps_diff(FILE *f, const struct vmx_caps *a, const struct vmx_caps *b)
 		diff_line(f, &n, "MAXPHYADDR/linear %u/%u -> %u/%u\n", a->maxphyaddr, a->linaddr,
 			  b->maxphyaddr, b->linaddr);
 	for (int k = 0; k < CTL_COUNT; k++)
-		for (unsigned bit = 0; bit < kinds[k].width; bit++) {
+		for (unsigned bit = 0; bit < caps_ctl_width((enum ctl_kind)k); bit++) {
 			enum bit_setting sa = caps_bit_setting(a, (enum ctl_kind)k, bit);
 			enum bit_setting sb = caps_bit_setting(b, (enum ctl_kind)k, bit);
 			const char *name = ctl_bit_name((enum ctl_kind)k, bit);
 			if (sa != sb)
-				diff_line(f, &n, "%s bit %u %s: %s -> %s\n", kinds[k].name, bit,
+				diff_line(f, &n, "%s bit %u %s: %s -> %s\n", caps_ctl_name((enum ctl_kind)k), bit,
 					  name ? name : "reserved", caps_bit_setting_name(sa),
 					  caps_bit_setting_name(sb));
 		}

@@ -18,8 +18,6 @@ const char *caps_bit_setting_name(enum bit_setting s);   /* "fixed-0", "fixed-1"
 /* SDM name of a control bit (refvmm/ctl_bits.def), NULL if reserved/unknown. */
 const char *ctl_bit_name(enum ctl_kind k, unsigned bit);
 bool ctl_bit_default1(enum ctl_kind k, unsigned bit);
-const char *ctl_kind_name(enum ctl_kind k);                /* "pin", "proc", ... */
-unsigned ctl_kind_width(enum ctl_kind k);                  /* 32 or 64 */
 
 void caps_show_text(FILE *f, const struct vmx_caps *c);
 void caps_show_json(FILE *f, const struct vmx_caps *c);

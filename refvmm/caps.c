@@ -139,10 +139,7 @@ static bool ctl_exists(const struct vmx_caps *c, enum ctl_kind k)
  * MSR's, its allowed-0 half may clear default-1 bits). */
 static uint64_t ctl_msr(const struct vmx_caps *c, enum ctl_kind k)
 {
-	enum cap_index t = ctl_msrs[k].true_msr;
-	if (((msr_at(c, CAP_BASIC) >> 55) & 1) && present_at(c, t))
-		return msr_at(c, t);
-	return msr_at(c, ctl_msrs[k].msr);
+	return caps_msr(c, caps_ctl_msr(c, k));
 }
 
 static uint64_t allowed1_32(const struct vmx_caps *c, enum ctl_kind k)
@@ -426,4 +423,98 @@ int caps_check(const struct vmx_caps *c, char *err, size_t errlen)
 	check_controls(c, &p);
 	check_basic_cr(c, &p);
 	return p.n;
+}
+
+/* ---- named values for case expressions ---- */
+
+static const char *const ctl_names[CTL_COUNT] = {
+	[CTL_PIN] = "pin", [CTL_PROC] = "proc", [CTL_PROC2] = "proc2", [CTL_PROC3] = "proc3",
+	[CTL_EXIT] = "exit", [CTL_ENTRY] = "entry", [CTL_EXIT2] = "exit2",
+};
+
+const char *caps_ctl_name(enum ctl_kind k)
+{
+	return (unsigned)k < CTL_COUNT ? ctl_names[k] : NULL;
+}
+
+uint32_t caps_ctl_msr(const struct vmx_caps *c, enum ctl_kind k)
+{
+	if ((unsigned)k >= CTL_COUNT)
+		return 0;
+	enum cap_index t = ctl_msrs[k].true_msr;
+	bool twin = ((msr_at(c, CAP_BASIC) >> 55) & 1) && present_at(c, t);
+	return CAP_MSR_FIRST + (uint32_t)(twin ? t : ctl_msrs[k].msr);
+}
+
+unsigned caps_ctl_width(enum ctl_kind k)
+{
+	return (unsigned)k >= CTL_COUNT ? 0 : ctl_msrs[k].wide ? 64 : 32;
+}
+
+static bool span_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+/* "IA32_VMX_PINBASED_CTLS" -> "pinbased", "IA32_VMX_EPT_VPID_CAP" ->
+ * "ept_vpid": the short MSR name derived from msr_names. */
+static bool msr_short_is(enum cap_index i, const char *s, size_t n)
+{
+	const char *full = msr_names[i] + strlen("IA32_VMX_");
+	char buf[40];
+	size_t k = 0;
+	for (const char *p = full; *p && k + 1 < sizeof buf; p++) {
+		if (!strncmp(p, "_CTLS", 5) || !strncmp(p, "_CAP", 4)) {
+			p += p[2] == 'T' ? 4 : 3;   /* skip the suffix, keep a trailing digit */
+			continue;
+		}
+		buf[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	}
+	return k == n && memcmp(buf, s, n) == 0;
+}
+
+static int scalar_value(const struct vmx_caps *c, const char *s, size_t n, uint64_t *out)
+{
+	if (span_is(s, n, "revision"))
+		*out = caps_revision(c);
+	else if (span_is(s, n, "maxphyaddr"))
+		*out = c->maxphyaddr ? c->maxphyaddr : 36;
+	else if (span_is(s, n, "phys_mask"))
+		*out = caps_phys_mask(c);
+	else if (span_is(s, n, "feature_control"))
+		*out = c->feature_control;
+	else
+		return -1;
+	return 0;
+}
+
+int caps_value(const struct vmx_caps *c, const char *name, size_t len, uint64_t *out)
+{
+	const char *dot = memchr(name, '.', len);
+	size_t head = dot ? (size_t)(dot - name) : len;
+	const char *tail = dot ? dot + 1 : NULL;
+	size_t tn = dot ? len - head - 1 : 0;
+	if (!dot)
+		if (scalar_value(c, name, len, out) == 0)
+			return 0;
+	bool half0 = dot && span_is(tail, tn, "allowed0"), half1 = dot && span_is(tail, tn, "allowed1");
+	for (int i = 0; i < CAP_NMSR && (!dot || half0 || half1); i++) {
+		if (!msr_short_is((enum cap_index)i, name, head))
+			continue;
+		uint64_t v = msr_at(c, (enum cap_index)i);
+		*out = half0 ? (uint32_t)v : half1 ? v >> 32 : v;
+		return 0;
+	}
+	for (int k = 0; k < CTL_COUNT && dot; k++) {
+		if (!span_is(name, head, ctl_names[k]))
+			continue;
+		if (span_is(tail, tn, "must1"))
+			*out = caps_ctl_must1(c, (enum ctl_kind)k);
+		else if (span_is(tail, tn, "may1"))
+			*out = caps_ctl_may1(c, (enum ctl_kind)k);
+		else
+			return -1;
+		return 0;
+	}
+	return -1;
 }

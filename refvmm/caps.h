@@ -91,4 +91,23 @@ uint64_t caps_vmx_addr_mask(const struct vmx_caps *c);
  * problems, each a line "MSR: problem (SDM x)" in err (as much as fits). */
 int caps_check(const struct vmx_caps *c, char *err, size_t errlen);
 
+/* Short names: "pin", "proc", "proc2", "proc3", "exit", "entry", "exit2". */
+const char *caps_ctl_name(enum ctl_kind k);
+/* The MSR reporting a control's settings: its TRUE_* twin when that governs
+ * (IA32_VMX_BASIC[55], SDM A.2), else the plain one; 0 for a bad kind. */
+uint32_t caps_ctl_msr(const struct vmx_caps *c, enum ctl_kind k);
+unsigned caps_ctl_width(enum ctl_kind k);   /* 32, or 64 for PROC3/EXIT2; 0 for a bad kind */
+/* A capability value named in a case expression, after "caps.":
+ *   MSR[.allowed0|.allowed1]  MSR = basic, pinbased, procbased, exit, entry,
+ *       misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, vmcs_enum,
+ *       procbased2, ept_vpid, true_pinbased, true_procbased, true_exit,
+ *       true_entry, vmfunc, procbased3, exit2 (0 when absent);
+ *       allowed0 = bits 31:0, allowed1 = bits 63:32 (SDM A.3)
+ *   CTL.must1, CTL.may1  the effective settings (TRUE_* honoured, CTL as
+ *       caps_ctl_name)
+ *   revision, maxphyaddr, phys_mask, feature_control
+ * name is len bytes (not NUL-terminated).  Returns 0, or -1 if unknown. */
+int caps_value(const struct vmx_caps *c, const char *name, size_t len, uint64_t *out)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -27,7 +27,7 @@ START_TEST(default1_table_matches_sdm_and_profiles)
 		for (unsigned b = 0; b < 32; b++)
 			if (ctl_bit_default1((enum ctl_kind)k, b))
 				mask |= 1u << b;
-		ck_assert_msg(mask == sdm_default1[k], "%s: 0x%x", ctl_kind_name((enum ctl_kind)k), mask);
+		ck_assert_msg(mask == sdm_default1[k], "%s: 0x%x", caps_ctl_name((enum ctl_kind)k), mask);
 	}
 	static const uint32_t plain[CTL_COUNT] = { [CTL_PIN] = 0x481, [CTL_PROC] = 0x482, [CTL_EXIT] = 0x483, [CTL_ENTRY] = 0x484 };
 	for (size_t i = 0; i < caps_builtin_count(); i++)
@@ -57,8 +57,8 @@ START_TEST(every_control_feature_has_a_bit_name)
 	ck_assert_int_gt(checked, 60);
 	ck_assert_ptr_null(ctl_bit_name(CTL_COUNT, 0));
 	ck_assert_ptr_null(ctl_bit_name(CTL_PIN, 64));
-	ck_assert_uint_eq(ctl_kind_width(CTL_PROC3), 64);
-	ck_assert_uint_eq(ctl_kind_width(CTL_ENTRY), 32);
+	ck_assert_uint_eq(caps_ctl_width(CTL_PROC3), 64);
+	ck_assert_uint_eq(caps_ctl_width(CTL_ENTRY), 32);
 }
 END_TEST
 
@@ -77,7 +77,7 @@ START_TEST(bit_settings_skylake)
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		ck_assert_msg(caps_bit_setting(c, t[i].k, t[i].bit) == t[i].s, "%s bit %u",
-			      ctl_kind_name(t[i].k), t[i].bit);
+			      caps_ctl_name(t[i].k), t[i].bit);
 	ck_assert_str_eq(caps_bit_setting_name(BIT_FLEXIBLE), "flexible");
 	ck_assert_str_eq(ctl_bit_name(CTL_PROC2, 7), "unrestricted guest");
 	ck_assert_str_eq(ctl_bit_name(CTL_ENTRY, 9), "IA-32e mode guest");

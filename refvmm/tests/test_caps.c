@@ -416,6 +416,54 @@ START_TEST(check_finds_impossible_profiles)
 }
 END_TEST
 
+/* Case expressions name capability values (DESIGN: caps.pinbased.allowed0). */
+START_TEST(named_values)
+{
+	const struct vmx_caps *c = caps_default();
+	static const struct { const char *name; uint64_t want; } t[] = {
+		{ "pinbased.allowed0", 0x16 },            /* IA32_VMX_PINBASED_CTLS 0x0000007f00000016 */
+		{ "pinbased.allowed1", 0x7f },
+		{ "procbased", 0xf7f9fffe0401e172ull },
+		{ "true_procbased.allowed0", 0x04006172 },
+		{ "procbased2.allowed1", 0x02177fff },
+		{ "ept_vpid", 0x00000f0106334141ull },
+		{ "cr4_fixed1", 0x3727ff },
+		{ "exit2", 0 },                           /* absent */
+		{ "proc.must1", 0x04006172 },             /* the TRUE MSR governs */
+		{ "exit.must1", 0x00036dfb },
+		{ "exit.allowed0", 0x00036dff },          /* the plain MSR's own half */
+		{ "entry.may1", 0xffff },
+		{ "proc3.may1", 0 },
+		{ "revision", 0x2b },
+		{ "maxphyaddr", 40 },
+		{ "phys_mask", 0xffffff0000000000ull },
+		{ "feature_control", 5 },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		uint64_t v = ~0ull;
+		ck_assert_msg(caps_value(c, t[i].name, strlen(t[i].name), &v) == 0, "%s", t[i].name);
+		ck_assert_msg(v == t[i].want, "%s = %#llx", t[i].name, (unsigned long long)v);
+	}
+	static const char *const bad[] = { "", "pinbased.", "pinbased.allowed2", "proc.allowed0x", "nosuch",
+					   "pin", "revision.allowed0", "ept_vpid_cap", "true_pinbased_ctls", "exit.", ".may1" };
+	uint64_t v;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(caps_value(c, bad[i], strlen(bad[i]), &v) == -1, "%s", bad[i]);
+	/* the length bounds the name: "pinbased.allowed0" cut after "pinbased" */
+	ck_assert_int_eq(caps_value(c, "pinbased.allowed0", 8, &v), 0);
+	ck_assert_uint_eq(v, 0x0000007f00000016ull);
+	/* the governing MSR */
+	ck_assert_uint_eq(caps_ctl_msr(c, CTL_PIN), 0x48d);
+	ck_assert_uint_eq(caps_ctl_msr(c, CTL_PROC2), 0x48b);
+	struct vmx_caps plain = *c;
+	plain.msr[CAP_BASIC] &= ~(1ull << 55);
+	ck_assert_uint_eq(caps_ctl_msr(&plain, CTL_PIN), 0x481);
+	ck_assert_uint_eq(caps_ctl_msr(c, CTL_COUNT), 0);
+	ck_assert_uint_eq(caps_ctl_width(CTL_EXIT2), 64);
+	ck_assert_str_eq(caps_ctl_name(CTL_PROC2), "proc2");
+}
+END_TEST
+
 START_TEST(scalar_facts)
 {
 	ck_assert_uint_eq(caps_revision(caps_default()), 0x2b);
@@ -578,6 +626,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(t, cr_fixed_bits);
 	tcase_add_test(t, cr4_fixed1_agrees_with_cpuid);
 	tcase_add_test(t, check_finds_impossible_profiles);
+	tcase_add_test(t, named_values);
 	tcase_add_test(t, scalar_facts);
 	tcase_add_test(t, parse_forms);
 	tcase_add_loop_test(t, hostile_text_gets_errors, 0, sizeof bad / sizeof bad[0]);
