@@ -52,6 +52,9 @@ static int fail(struct parser *p, const char *at, const char *fmt, ...)
 			vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 			va_end(ap);
 		}
+		for (char *q = p->err; *q; q++)   /* messages quote hostile text */
+			if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+				*q = '?';
 	}
 	return -1;
 }

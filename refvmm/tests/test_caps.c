@@ -546,6 +546,7 @@ static const struct bad {
 	{ "", "1:1: no profile", false },
 	{ "# only a comment\n", "2:1: no profile", false },
 	{ "hello", "1:1: expected an MSR number", false },
+	{ "0x480 0x1 \x1b[31m", "1:11: MSR 0x480 is IA32_VMX_BASIC, not '?[31m'", false },
 	{ "0x480 0x1", "1:1: outside a [profile]", true },
 	{ "[a]\n[a]", "2:2: profile [a] given twice", true },
 	{ "[a]\n[b]\n[c]", "3:1: more than 2 profiles", true },
