@@ -1,0 +1,163 @@
+/* nestvmx bench: how fast the model runs, each figure also as a ratio
+ * against a peer measured in the same run on the same machine (STYLE:
+ * speed targets are ratios, never absolute numbers):
+ *   - VM-entry evaluations/s: reset + `setup vmcs64` + VMLAUNCH of a valid
+ *     VMCS, against a plain 4 KiB memcpy (one VMCS page) per iteration;
+ *   - entry + CPUID exit + VMRESUME round trips/s, against the model's
+ *     own VMREAD loop (the cheapest VMX instruction it runs);
+ *   - cases/s on bochs, when that backend is available here, against the
+ *     same cases on ref. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cmd.h"
+#include "runner.h"
+#include "../refvmm/refvmm.h"
+
+static const char entry_case[] =
+	"case bench.entry\nvmxon\nsetup vmcs64\nvmlaunch\n";
+static const char cpuid_case[] =
+	"case bench.cpuid\nvmxon\nsetup vmcs64\nguest { cpuid; cpuid; cpuid; cpuid; cpuid; cpuid; cpuid; cpuid }\n"
+	"vmlaunch\nvmresume\nvmresume\nvmresume\nvmresume\nvmresume\nvmresume\nvmresume\n";
+static const char vmread_case[] =
+	"case bench.vmread\nvmxon\nsetup vmcs64\nvmread GUEST_RIP\nvmread GUEST_RIP\nvmread GUEST_RIP\nvmread GUEST_RIP\n";
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Runs fn until `secs` have passed; returns iterations per second. */
+#define RATE(secs, body) ({ \
+	double t0_ = now(), t_; size_t n_ = 0; \
+	do { for (int k_ = 0; k_ < 64; k_++) { body; } n_ += 64; } while ((t_ = now() - t0_) < (secs)); \
+	(double)n_ / t_; })
+
+static int load_case(const char *text, const struct vmx_caps *caps, struct rcase *rc, char *err, size_t len)
+{
+	struct casefile *f = NULL;
+	if (casefile_parse("<bench>", text, strlen(text), &f, err, len) != 0)
+		return -1;
+	int r = casefile_resolve(f, 0, caps, rc, err, len);
+	casefile_free(f);
+	return r;
+}
+
+/* Counts the ops of a case that are VM entries or VMREADs. */
+static unsigned count_ops(const struct rcase *c, unsigned a, unsigned b)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < c->nops; i++)
+		n += c->ops[i].op == a || c->ops[i].op == b;
+	return n;
+}
+
+static void run_model(struct refvmm *m, const struct rcase *c, struct result *res)
+{
+	refvmm_reset(m);
+	for (uint32_t i = 0; i < c->nops; i++)
+		refvmm_run(m, &c->ops[i], &res[i]);
+}
+
+static int bench_model(const struct vmx_caps *caps, double secs)
+{
+	char err[512];
+	struct rcase ce, cc, cr;
+	if (load_case(entry_case, caps, &ce, err, sizeof err) || load_case(cpuid_case, caps, &cc, err, sizeof err)
+	    || load_case(vmread_case, caps, &cr, err, sizeof err))
+		return fprintf(stderr, "nestvmx bench: %s\n", err), EXIT_USAGE;
+	struct refvmm *m = refvmm_create(caps);
+	static struct result res[1024];
+	static uint8_t page[2][4096];
+	if (!m || ce.nops > 1024 || cc.nops > 1024 || cr.nops > 1024)
+		return fprintf(stderr, "nestvmx bench: the model is not available\n"), EXIT_UNAVAILABLE;
+	volatile uint8_t sink = 0;
+	double copy = RATE(secs, (memcpy(page[k_ & 1], page[!(k_ & 1)], 4096), sink ^= page[0][k_ & 4095]));
+	double entry = RATE(secs, run_model(m, &ce, res));
+	double trip = RATE(secs, run_model(m, &cc, res)) * count_ops(&cc, OP_VMLAUNCH, OP_VMRESUME);
+	double vmread = RATE(secs, run_model(m, &cr, res)) * count_ops(&cr, OP_VMREAD, OP_VMREAD);
+	(void)sink;
+	printf("profile %s\n", caps->name);
+	printf("peer: memcpy of a 4 KiB VMCS page     %12.0f /s\n", copy);
+	printf("peer: model VMREAD (reset amortized)  %12.0f /s\n", vmread);
+	printf("VM-entry evaluations (vmcs64, reset)  %12.0f /s  = %.4f x memcpy\n", entry, entry / copy);
+	printf("entry+CPUID exit+VMRESUME round trips %12.0f /s  = %.4f x model VMREAD\n", trip, trip / vmread);
+	refvmm_destroy(m);
+	rcase_free(&ce);
+	rcase_free(&cc);
+	rcase_free(&cr);
+	return 0;
+}
+
+/* Cases/s of the baseline cases on bochs, against ref in the same run. */
+static void bench_bochs(const struct backend_opts *o)
+{
+	const struct backend *b = backend_find("bochs"), *ref = backend_find("ref");
+	char err[1024], sbuf[4096], dir[4200];
+	if (!b || !ref || b->available(o, err, sizeof err) != 0) {
+		printf("bochs: not available here%s%s\n", b ? ": " : "", b ? err : "");
+		return;
+	}
+	const char *suite = runner_default_suite(sbuf, sizeof sbuf);
+	struct suite s = { 0 };
+	snprintf(dir, sizeof dir, "%s/baseline", suite ? suite : "conformance");
+	if (suite_add_path(&s, dir, err, sizeof err) != 0 || !s.ncases) {
+		printf("bochs: no baseline cases (%s)\n", err);
+		suite_free(&s);
+		return;
+	}
+	double rate[2] = { 0 };
+	const struct backend *bs[2] = { b, ref };
+	for (int k = 0; k < 2; k++) {
+		struct run_set rs;
+		double t0 = now();
+		if (runner_run(bs[k], o, &s, &rs, err, sizeof err) == 0)
+			rate[k] = (double)s.ncases / (now() - t0);
+		run_set_free(&rs);
+	}
+	printf("bochs: %zu baseline cases  %10.1f cases/s  = %.5f x ref (%.0f cases/s)\n", s.ncases, rate[0],
+	       rate[1] > 0 ? rate[0] / rate[1] : 0.0, rate[1]);
+	suite_free(&s);
+}
+
+static int bench_main(int argc, char **argv)
+{
+	double secs = 0.3;
+	struct backend_opts o = { 0 };
+	struct vmx_caps pbuf;
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: nestvmx bench [--profile P] [--model M] [--time SECONDS]\n"
+			       "  Model speed, each figure as a ratio against a peer measured in the same run.\n");
+			return EXIT_OK;
+		}
+		if (i + 1 == argc)
+			return fprintf(stderr, "nestvmx bench: bad arguments\n"), EXIT_USAGE;
+		if (!strcmp(argv[i], "--time"))
+			secs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--model"))
+			o.model = argv[++i];
+		else if (!strcmp(argv[i], "--profile")) {
+			if (!(o.profile = runner_profile_arg(argv[++i], &pbuf, err, sizeof err)))
+				return fprintf(stderr, "nestvmx bench: %s\n", err), EXIT_USAGE;
+		} else
+			return fprintf(stderr, "nestvmx bench: unknown option %s\n", argv[i]), EXIT_USAGE;
+	}
+	if (secs <= 0 || secs > 60)
+		secs = 0.3;
+	int rc = bench_model(o.profile ? o.profile : caps_default(), secs);
+	if (rc == 0)
+		bench_bochs(&o);
+	return rc;
+}
+
+static const struct command bench_command = {
+	.name = "bench",
+	.summary = "model speed (entries/s, exit round trips/s), as ratios against peers",
+	.run = bench_main,
+};
+COMMAND_REGISTER(bench_command);
