@@ -103,7 +103,7 @@ static void cases(FILE *f, const struct run_set *const *sets, size_t nsets)
 			fprintf(f, "\"><td><b>");
 			report_escape(f, c->sc->name);
 			fprintf(f, "</b><br><small>");
-			report_escape(f, casefile_path(c->sc->f));
+			report_escape(f, run_case_file(c));
 			fprintf(f, "</small>");
 			for (unsigned k = 0; c->resolved && k < c->rc.nchecks; k++)
 				if (c->rc.checks[k] < RULE_COUNT)

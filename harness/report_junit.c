@@ -28,7 +28,7 @@ static void junit_case(FILE *f, const char *backend, const struct run_case *c)
 	fprintf(f, "\" name=\"");
 	report_escape(f, c->sc->name);
 	fprintf(f, "\" file=\"");
-	report_escape(f, casefile_path(c->sc->f));
+	report_escape(f, run_case_file(c));
 	fprintf(f, "\">");
 	if (c->verdict == V_SKIP || c->verdict == V_KNOWN) {
 		fprintf(f, "<skipped message=\"");

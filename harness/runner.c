@@ -229,6 +229,11 @@ static size_t expect_text(const struct expect *e, char *buf, size_t len)
 
 /* ---- running ---- */
 
+const char *run_case_file(const struct run_case *c)
+{
+	return c->sc && c->sc->f ? casefile_path(c->sc->f) : "";
+}
+
 const struct result *run_case_model(const struct run_case *c, uint32_t i)
 {
 	const struct case_result *m = c->model_is_res ? &c->res : &c->model;

@@ -89,6 +89,8 @@ size_t runner_op_text(const struct rop *op, char *buf, size_t len);
 size_t run_trace_text(const struct run_case *c, bool explain, char *buf, size_t len);
 /* "ENTRY.CTL.PIN_ALLOWED0, ENTRY.CTL.PROC_ALLOWED1" */
 size_t runner_rules_text(const struct result *r, char *buf, size_t len);
+/* The file a run case came from ("" when it was built in memory). */
+const char *run_case_file(const struct run_case *c);
 /* The model's result for op i of a run case, or NULL. */
 const struct result *run_case_model(const struct run_case *c, uint32_t i);
 
