@@ -112,6 +112,42 @@ fuzz-smoke: deps-fuzz $(addprefix $(B)/replay/,$(FUZZ_TARGETS)) $(addprefix $(B)
 deps-fuzz:
 	$(Q)sh ci/deps.sh $(DEPS_BUILD) $(DEPS_FUZZ) $(DEPS_TEST)
 
+# ---- probe kernel ----
+# harness/probe/: the freestanding x86-64 kernel the bochs, kvm and metal
+# backends boot (probe.bin: multiboot image at TM_PROBE_BASE; rom.bin: the
+# Bochs reset ROM).  Both are embedded in nestvmx (blob.o).  The model's
+# guest-code emitter is compiled in when it exists.
+PROBE_DIR    := $(B)/probe
+PROBE_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+	-fno-asynchronous-unwind-tables -mcmodel=small -I.
+PROBE_CSRC   := $(filter-out harness/probe/blob.S harness/probe/rom.S,$(sort $(wildcard harness/probe/*.c harness/probe/*.S))) \
+	$(wildcard refvmm/guest_code.c)
+PROBE_OBJ    := $(patsubst %,$(PROBE_DIR)/%.o,$(PROBE_CSRC))
+PROBE_BLOB   := $(PROBE_DIR)/blob.o
+$(PROBE_DIR)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC-PRB  $<")
+	$(Q)$(CC) $(PROBE_CFLAGS) -MMD -MP -c $< -o $@
+$(PROBE_DIR)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROBE_CFLAGS) -MMD -MP -c $< -o $@
+$(PROBE_DIR)/probe.elf: $(PROBE_OBJ) harness/probe/probe.ld
+	@$(if $(Q),echo "  LD-PRB  $@")
+	$(Q)ld -nostdlib -static -z max-page-size=4096 -T harness/probe/probe.ld -o $@ $(PROBE_OBJ)
+$(PROBE_DIR)/probe.bin: $(PROBE_DIR)/probe.elf
+	$(Q)objcopy -O binary $< $@
+$(PROBE_DIR)/rom.bin: harness/probe/rom.S refvmm/testmachine.h harness/probe_proto.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -I. -c -m32 $< -o $(PROBE_DIR)/rom.o && objcopy -O binary -j .text $(PROBE_DIR)/rom.o $@
+$(PROBE_BLOB): harness/probe/blob.S $(PROBE_DIR)/probe.bin $(PROBE_DIR)/rom.bin
+	$(Q)$(CC) -c -DPROBE_BIN='"$(PROBE_DIR)/probe.bin"' -DPROBE_ROM='"$(PROBE_DIR)/rom.bin"' $< -o $@
+probe: $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bin $(PROBE_DIR)/rom.bin
+$(NESTVMX): $(PROBE_BLOB)
+$(B)/test_harness: $(PROBE_BLOB)
+.PHONY: probe
+# ---- end probe kernel ----
+
 # ---- the targets users run ----
 deps:
 	$(Q)sh ci/deps.sh $(DEPS_ALL)

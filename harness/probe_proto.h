@@ -1,0 +1,118 @@
+/* The probe protocol: the batch the harness hands the probe kernel, and the
+ * outcome stream the probe prints.  One definition for both sides: the
+ * freestanding probe (harness/probe/) includes this header; the harness
+ * encodes batches and parses streams with probe_proto.c.
+ *
+ * Batch (little-endian, loaded at PROBE_BATCH_ADDR by the boot path):
+ *   struct probe_batch_hdr, then ncases x (struct probe_case_hdr,
+ *   nops x struct probe_op).  An OP_GUEST op is followed by its nblock L2
+ *   ops (also struct probe_op), which do not count in nops.
+ *
+ * Stream (port 0xE9, and COM1 when booted by a multiboot loader), one
+ * line each, numbers in hex without 0x:
+ *   I vendor <12 chars>            I cpuid1 <eax> <ecx> <edx>
+ *   I cpuid7 <ebx> <ecx>           I cpuid80000008 <eax>
+ *   P <msr> <value>|absent         (0x3a, 0x480-0x493: the profile)
+ *   B <ncases>                     (batch accepted)
+ *   C <case> begin                 C <case> end
+ *   O <case> <op> <kind> [fields]  kinds:
+ *       ok | fi | fv <n> | flt <vector> <errcode|-> | val <x> | none
+ *       exit <reason> <qual> <gla> <gpa> <len> <info> <intr> <intr_err> <idt> <idt_err>
+ *       unsup            (the probe cannot run this op)
+ *   E <text>                       (probe-level error; the run ends)
+ *   DONE
+ */
+#ifndef NESTVMX_PROBE_PROTO_H
+#define NESTVMX_PROBE_PROTO_H
+#include "../refvmm/testmachine.h"
+
+#define PROBE_BATCH_ADDR   0x01000000u   /* 16 MiB; above every TM_ region */
+#define PROBE_BATCH_MAX    0x00f00000u
+#define PROBE_MAGIC        0x4258564eu   /* "NVXB" */
+#define PROBE_CASE_MAGIC   0x45534143u   /* "CASE" */
+#define PROBE_VERSION      1u
+#define PROBE_MSR_FIRST    0x480u
+#define PROBE_MSR_LAST     0x493u
+
+/* Boot by the Bochs ROM stub: EAX holds this instead of the multiboot magic. */
+#define PROBE_ROM_BOOT     0x524f4d21   /* "!MOR" */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct probe_batch_hdr {
+	uint32_t magic, version;
+	uint32_t size;        /* bytes, header included */
+	uint32_t ncases;
+	uint32_t flags;       /* PROBE_F_* */
+	uint32_t reserved[3];
+};
+enum { PROBE_F_PROFILE_ONLY = 1 };   /* report the profile, run nothing */
+
+struct probe_case_hdr {
+	uint32_t magic;       /* PROBE_CASE_MAGIC */
+	uint32_t id;          /* the harness's case number, echoed in C/O lines */
+	uint32_t nops;
+	uint32_t reserved;
+};
+
+struct probe_op {
+	uint16_t op;          /* enum op_id */
+	uint16_t flags;       /* enum rop_flags */
+	uint32_t nblock;      /* OP_GUEST: L2 ops that follow */
+	uint64_t a[3];
+};
+
+_Static_assert(sizeof(struct probe_batch_hdr) == 32, "batch header layout");
+_Static_assert(sizeof(struct probe_case_hdr) == 16, "case header layout");
+_Static_assert(sizeof(struct probe_op) == 32, "op layout");
+
+/* Which exit-information fields the SDM defines for a VM exit (27.2.1-27.2.5),
+ * as enum outcome_have bits.  The probe reports every field raw; the harness
+ * keeps only these.  The probe also uses the EXF_LEN bit to decide whether
+ * `vmresume` advances GUEST_RIP (DESIGN.md).  No shared model table exists
+ * yet (refvmm/exit.c); this is the one place for it until one does. */
+#define PX_Q   0x0001u   /* EXF_QUAL */
+#define PX_GA  0x0002u   /* EXF_GPA */
+#define PX_GL  0x0004u   /* EXF_GLA */
+#define PX_L   0x0008u   /* EXF_LEN */
+#define PX_I   0x0010u   /* EXF_INFO */
+#define PX_IN  0x0020u   /* EXF_INTR */
+static const uint16_t probe_exit_fields[78] = {
+	[0] = PX_Q | PX_IN,                  /* exception/NMI: qual for #DB/#PF */
+	[1] = PX_IN,                         /* external interrupt */
+	[9] = PX_Q | PX_L,                   /* task switch (len for CALL/JMP/IRET) */
+	[10] = PX_L, [11] = PX_L, [12] = PX_L, [13] = PX_L,
+	[14] = PX_Q | PX_L, [15] = PX_L, [16] = PX_L, [17] = PX_L, [18] = PX_L,
+	[19] = PX_Q | PX_L | PX_I, [20] = PX_L, [21] = PX_Q | PX_L | PX_I,
+	[22] = PX_Q | PX_L | PX_I, [23] = PX_Q | PX_L | PX_I, [24] = PX_L,
+	[25] = PX_Q | PX_L | PX_I, [26] = PX_L, [27] = PX_Q | PX_L | PX_I,
+	[28] = PX_Q | PX_L, [29] = PX_Q | PX_L, [30] = PX_Q | PX_L | PX_GL,
+	[31] = PX_L, [32] = PX_L, [33] = PX_Q, [34] = PX_Q, [36] = PX_L,
+	[37] = 0, [39] = PX_L, [40] = PX_L, [44] = PX_Q, [45] = PX_Q,
+	[46] = PX_Q | PX_L | PX_I, [47] = PX_Q | PX_L | PX_I,
+	[48] = PX_Q | PX_GA | PX_GL, [49] = PX_GA,
+	[50] = PX_Q | PX_L | PX_I, [51] = PX_L, [53] = PX_Q | PX_L | PX_I,
+	[54] = PX_L, [55] = PX_L, [56] = PX_Q, [57] = PX_L | PX_I,
+	[58] = PX_Q | PX_L | PX_I, [59] = PX_L, [60] = PX_L, [61] = PX_L | PX_I,
+	[63] = PX_Q | PX_L | PX_I, [64] = PX_Q | PX_L | PX_I, [65] = PX_L,
+	[67] = PX_L | PX_I, [68] = PX_L | PX_I, [69] = PX_L | PX_I, [70] = PX_L,
+};
+
+/* Does this exit (basic reason, interruption info) define the instruction
+ * length?  Exception exits define it for software exceptions and software
+ * interrupts (interruption types 4, 5, 6; SDM 27.2.5). */
+static inline int probe_exit_has_len(uint32_t reason, uint32_t intr)
+{
+	uint32_t basic = reason & 0xffff;
+	if (reason & 0x80000000u)
+		return 0;
+	if (basic == 0) {
+		uint32_t type = intr >> 8 & 7;
+		return (intr >> 31) && (type == 4 || type == 5 || type == 6);
+	}
+	return basic < 78 && (probe_exit_fields[basic] & PX_L);
+}
+
+#endif /* __ASSEMBLER__ */
+#endif
