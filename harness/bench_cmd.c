@@ -30,11 +30,18 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Runs fn until `secs` have passed; returns iterations per second. */
-#define RATE(secs, body) ({ \
-	double t0_ = now(), t_; size_t n_ = 0; \
-	do { for (int k_ = 0; k_ < 64; k_++) { body; } n_ += 64; } while ((t_ = now() - t0_) < (secs)); \
-	(double)n_ / t_; })
+/* Calls fn(arg) in batches until `secs` have passed; returns calls/s. */
+static double rate(double secs, void (*fn)(void *), void *arg)
+{
+	double t0 = now(), t;
+	size_t n = 0;
+	do {
+		for (int k = 0; k < 64; k++)
+			fn(arg);
+		n += 64;
+	} while ((t = now() - t0) < secs);
+	return (double)n / t;
+}
 
 static int load_case(const char *text, const struct vmx_caps *caps, struct rcase *rc, char *err, size_t len)
 {
@@ -55,11 +62,28 @@ static unsigned count_ops(const struct rcase *c, unsigned a, unsigned b)
 	return n;
 }
 
-static void run_model(struct refvmm *m, const struct rcase *c, struct result *res)
+struct model_job {
+	struct refvmm *m;
+	const struct rcase *c;
+	struct result *res;
+};
+
+/* One case from reset, as the ref backend runs it. */
+static void run_model(void *arg)
 {
-	refvmm_reset(m);
-	for (uint32_t i = 0; i < c->nops; i++)
-		refvmm_run(m, &c->ops[i], &res[i]);
+	struct model_job *j = arg;
+	refvmm_reset(j->m);
+	for (uint32_t i = 0; i < j->c->nops; i++)
+		refvmm_run(j->m, &j->c->ops[i], &j->res[i]);
+}
+
+/* The peer: copy one VMCS-sized page (what a VMM does on VMPTRLD at the least). */
+static void copy_page(void *arg)
+{
+	static uint8_t page[2][4096];
+	volatile uint8_t *sink = arg;
+	memcpy(page[*sink & 1], page[!(*sink & 1)], sizeof page[0]);
+	*sink += page[0][*sink];
 }
 
 static int bench_model(const struct vmx_caps *caps, double secs)
@@ -71,15 +95,14 @@ static int bench_model(const struct vmx_caps *caps, double secs)
 		return fprintf(stderr, "nestvmx bench: %s\n", err), EXIT_USAGE;
 	struct refvmm *m = refvmm_create(caps);
 	static struct result res[1024];
-	static uint8_t page[2][4096];
 	if (!m || ce.nops > 1024 || cc.nops > 1024 || cr.nops > 1024)
 		return fprintf(stderr, "nestvmx bench: the model is not available\n"), EXIT_UNAVAILABLE;
 	volatile uint8_t sink = 0;
-	double copy = RATE(secs, (memcpy(page[k_ & 1], page[!(k_ & 1)], 4096), sink ^= page[0][k_ & 4095]));
-	double entry = RATE(secs, run_model(m, &ce, res));
-	double trip = RATE(secs, run_model(m, &cc, res)) * count_ops(&cc, OP_VMLAUNCH, OP_VMRESUME);
-	double vmread = RATE(secs, run_model(m, &cr, res)) * count_ops(&cr, OP_VMREAD, OP_VMREAD);
-	(void)sink;
+	struct model_job je = { m, &ce, res }, jc = { m, &cc, res }, jr = { m, &cr, res };
+	double copy = rate(secs, copy_page, (void *)&sink);
+	double entry = rate(secs, run_model, &je);
+	double trip = rate(secs, run_model, &jc) * count_ops(&cc, OP_VMLAUNCH, OP_VMRESUME);
+	double vmread = rate(secs, run_model, &jr) * count_ops(&cr, OP_VMREAD, OP_VMREAD);
 	printf("profile %s\n", caps->name);
 	printf("peer: memcpy of a 4 KiB VMCS page     %12.0f /s\n", copy);
 	printf("peer: model VMREAD (reset amortized)  %12.0f /s\n", vmread);

@@ -158,6 +158,11 @@ static int conform_one(const struct conform_args *a, const char *suite_dir, cons
 		return EXIT_USAGE;
 	}
 	diverge_apply(&d, rs);
+	if (!a->npaths && !a->npats) {   /* the whole suite: every listed case must exist */
+		char list[4200];
+		snprintf(list, sizeof list, "%s/known-divergences/%s", suite_dir, b->name);
+		rs->nfail += diverge_stale(&d, rs, list, stdout);
+	}
 	diverge_free(&d);
 	cr->done[cr->n++] = rs;
 	return 0;

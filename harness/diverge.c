@@ -167,6 +167,21 @@ void diverge_apply(const struct divergences *d, struct run_set *rs)
 	}
 }
 
+size_t diverge_stale(const struct divergences *d, const struct run_set *rs, const char *list, FILE *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < rs->n && !found; k++)
+			found = strcmp(rs->rc[k].sc->name, d->v[i].name) == 0;
+		if (!found) {
+			fprintf(f, "FAIL %s:%u: no case named %s: remove from list\n", list, d->v[i].line, d->v[i].name);
+			n++;
+		}
+	}
+	return n;
+}
+
 void diverge_free(struct divergences *d)
 {
 	free(d->v);

@@ -7,6 +7,7 @@
 #ifndef NESTVMX_DIVERGE_H
 #define NESTVMX_DIVERGE_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "runner.h"
 
@@ -36,6 +37,10 @@ const struct divergence *diverge_find(const struct divergences *d, const char *n
  * cases become V_FIXED; the set's counts are recomputed (V_KNOWN counts
  * as skipped, V_FIXED as failed). */
 void diverge_apply(const struct divergences *d, struct run_set *rs);
+/* Entries naming no case of the (whole) suite: a renamed or deleted case
+ * must leave the list too.  Prints "FAIL <list>:<line>: ..." for each on
+ * f; returns their number. */
+size_t diverge_stale(const struct divergences *d, const struct run_set *rs, const char *list, FILE *f);
 void diverge_free(struct divergences *d);
 
 #endif

@@ -2,6 +2,7 @@
  * semantics that make the list only shrink: an unlisted divergence
  * fails, a listed one is XFAIL, a listed case that agrees again fails
  * with "fixed: remove from list". */
+#include <stdlib.h>
 #include <string.h>
 #include "suites.h"
 #include "harness/diverge.h"
@@ -83,6 +84,25 @@ START_TEST(apply_semantics)
 }
 END_TEST
 
+/* An entry naming no case of the suite is reported with its line. */
+START_TEST(stale_entries_fail)
+{
+	struct divergences d;
+	char err[256], *out = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(diverge_parse("kd", list, &d, err, sizeof err), 0);
+	struct run_case rc[2] = { { .sc = &scs[0] }, { .sc = &scs[2] } };   /* entry.a, entry.c */
+	struct run_set rs = { .rc = rc, .n = 2 };
+	FILE *f = open_memstream(&out, &len);
+	ck_assert_uint_eq(diverge_stale(&d, &rs, "kd", f), 2);
+	fclose(f);
+	ck_assert_str_eq(out, "FAIL kd:4: no case named entry.b: remove from list\n"
+			      "FAIL kd:6: no case named entry.d: remove from list\n");
+	free(out);
+	diverge_free(&d);
+}
+END_TEST
+
 /* The shipped lists parse (they start empty, with a header). */
 START_TEST(shipped_lists_parse)
 {
@@ -103,6 +123,7 @@ static Suite *diverge_suite(void)
 	tcase_add_test(t, parses_every_kind);
 	tcase_add_test(t, errors_name_file_and_line);
 	tcase_add_test(t, apply_semantics);
+	tcase_add_test(t, stale_entries_fail);
 	tcase_add_test(t, shipped_lists_parse);
 	suite_add_tcase(s, t);
 	return s;
