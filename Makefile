@@ -6,6 +6,7 @@ CPPFLAGS += -D_GNU_SOURCE -I.
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PREFIX  ?= /usr/local
 B       := build
+.DEFAULT_GOAL := all
 
 ifeq ($(V),1)
 Q :=
@@ -120,7 +121,7 @@ deps-fuzz:
 PROBE_DIR    := $(B)/probe
 PROBE_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -fno-pic -fno-pie \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
-	-fno-asynchronous-unwind-tables -mcmodel=small -I.
+	-fno-asynchronous-unwind-tables -mcmodel=small -DPROBE_KERNEL -I.
 PROBE_CSRC   := $(filter-out harness/probe/blob.S harness/probe/rom.S,$(sort $(wildcard harness/probe/*.c harness/probe/*.S))) \
 	$(wildcard refvmm/guest_code.c)
 PROBE_OBJ    := $(patsubst %,$(PROBE_DIR)/%.o,$(PROBE_CSRC))
