@@ -114,5 +114,46 @@ static inline int probe_exit_has_len(uint32_t reason, uint32_t intr)
 	return basic < 78 && (probe_exit_fields[basic] & PX_L);
 }
 
+
+#ifndef PROBE_KERNEL
+/* ---- the harness side (probe_proto.c) ---- */
+#include <stdbool.h>
+#include <stddef.h>
+#include "rcase.h"
+
+/* Encodes cases[0..n) as one batch; case k carries id ids[k] (NULL: k).
+ * Returns a malloc'd buffer and its size in *len, or NULL with a reason
+ * (a guest block too long, an operand the probe cannot carry, no memory). */
+uint8_t *probe_batch_encode(const struct rcase *const *cases, const uint32_t *ids, size_t n,
+			    uint32_t flags, size_t *len, char *why, size_t whylen);
+/* Decodes a batch back into its cases' ops (tests; `nestvmx collect`).
+ * Returns the number of cases, or -1 when malformed.  Each out[k] gets
+ * malloc'd ops/blocks; free with rcase_free(). */
+int probe_batch_decode(const uint8_t *buf, size_t len, struct rcase *out, uint32_t *ids, size_t max);
+
+/* What a probe said about itself. */
+struct probe_report {
+	struct vmx_caps caps;       /* from the I and P lines */
+	char vendor[13];
+	bool have_profile;          /* every P line 0x480-0x493 and 0x3a seen */
+	bool batch_seen;            /* a B line */
+	bool done;                  /* DONE */
+	char error[160];            /* the first E line */
+};
+
+/* Parses a probe's output stream for the batch cases[0..n) (case ids
+ * 0..n-1 of this batch).  A case with `begin` and `end` becomes CS_RAN;
+ * the case that began and never ended becomes CS_FAULT (the probe hung,
+ * triple-faulted or Bochs stopped in it); a case that never began keeps
+ * status -1 (run it in a new boot).  Lines that are not the protocol's are
+ * ignored (Bochs prints its own).  Returns the number of cases decided. */
+size_t probe_stream_parse(const char *text, size_t len, const struct rcase *const *cases,
+			  size_t n, struct case_result *results, struct probe_report *rep);
+
+/* One outcome line's payload ("exit 0xa ...") to an outcome; -1 if malformed. */
+int probe_outcome_parse(const char *s, struct outcome *o);
+/* Keeps only the exit-information fields the SDM defines for this exit. */
+void probe_exit_defined(struct outcome *o);
+#endif
 #endif /* __ASSEMBLER__ */
 #endif
