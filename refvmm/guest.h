@@ -22,6 +22,15 @@ void guest_arm(struct refvmm *m, const struct rop *ops, uint32_t n);
  * (at most cap bytes); offs[i] receives the offset of op i's exiting
  * instruction and lens[i] its length.  Returns the byte count, or 0 if
  * cap is too small. */
+/* Memory operands of guest ops (guest_code.c): the top 8 KiB of SCRATCH,
+ * so cases keep SCRATCH..SCRATCH+0xdfff for themselves. */
+#define GUEST_SCR_XSAVE   (TM_SCRATCH + 0xe000)  /* XSAVES/XRSTORS area, 4 KiB */
+#define GUEST_SCR_DESC    (TM_SCRATCH + 0xf000)  /* INVEPT/INVVPID descriptor, 16 B */
+#define GUEST_SCR_DTR     (TM_SCRATCH + 0xf010)  /* SGDT/SIDT/LGDT/LIDT pseudo-descriptor */
+#define GUEST_SCR_VMX     (TM_SCRATCH + 0xf020)  /* VMXON/VMCLEAR/VMPTRLD/VMPTRST operand */
+#define GUEST_SCR_MONITOR (TM_SCRATCH + 0xf040)  /* MONITOR address (own cache line) */
+#define GUEST_SCR_IO      (TM_SCRATCH + 0xf080)  /* INS destination / OUTS source */
+
 size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap,
 		    uint32_t *offs, uint8_t *lens);
 
