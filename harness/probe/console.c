@@ -74,6 +74,12 @@ void probe_shutdown(void)
 void *memset(void *d, int c, size_t n)
 {
 	void *r = d;
+	if (!(((uintptr_t)d | n) & 7)) {
+		size_t q = n / 8;
+		uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
+		__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+		return r;
+	}
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return r;
 }

@@ -100,6 +100,13 @@ static void prepare(struct xop *x)
 		d[0] = x->a[1];
 		d[1] = x->op == OP_INVVPID ? x->a[2] : 0;
 	}
+	switch (x->op) {   /* what the operation may write (machine.c restores it) */
+	case OP_VMXON: case OP_VMCLEAR: case OP_VMPTRLD: tm_dirty(x->a[0] & ~0xfffULL, 0x2000); break;
+	case OP_INVEPT: case OP_INVVPID: tm_dirty(TM_SCRATCH, 16); break;
+	case OP_WRITE32: case OP_WRITE64: tm_dirty(x->a[0], 8); break;
+	case OP_VMLAUNCH: case OP_VMRESUME: tm_dirty_all(); break;
+	default: break;
+	}
 	if (x->op == OP_VMRESUME && resume.has_len && !resume.rip_written) {
 		uint64_t rip;
 		if (vmread(0x681e, &rip))
@@ -125,6 +132,7 @@ static int run_guarded(struct xop *x, unsigned cpl)
 		rec_armed = 0;
 		return 1;
 	}
+	tm_dirty(TM_HOST_RSP - 0x1000, 0x1000);   /* the fault's frame, at CPL 3 */
 	if (cpl == 3) {
 		tm_user_pages(0);
 		__asm__ volatile("movw %w0, %%ds; movw %w0, %%es; movw %w0, %%fs; movw %w0, %%gs"
@@ -240,6 +248,7 @@ static void arm_guest(const struct probe_op *op, const struct probe_op *block, i
 		r[k] = (struct rop){ .op = block[k].op, .flags = block[k].flags };
 		memcpy(r[k].a, block[k].a, sizeof r[k].a);
 	}
+	tm_dirty(TM_GUEST_CODE, TM_GUEST_CODE_SIZE);
 	*ok = guest_layout(r, n, (uint8_t *)(uintptr_t)TM_GUEST_CODE, TM_GUEST_CODE_SIZE, offs, lens) != 0;
 }
 

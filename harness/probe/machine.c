@@ -62,18 +62,64 @@ static void build_exit_jump(void)
 	*(uint64_t *)(p + 6) = (uint64_t)(uintptr_t)vmexit_entry;
 }
 
+/* Pages that may differ from the fixed contents: everything at first;
+ * then what each case's operations may have written (exec.c marks them:
+ * instruction operands, write32/64 targets, the guest code, and all of
+ * it after any VM entry, since L2 can write anywhere).  Rewriting only
+ * those keeps a simple case ~10x cheaper in Bochs than a full rewrite. */
+#define TM_LO TM_VMXON_REGION
+#define TM_HI (TM_SCRATCH + TM_SCRATCH_SIZE)
+#define TM_NPAGES ((TM_HI - TM_LO) >> 12)
+static uint8_t dirty[TM_NPAGES];
+
+void tm_dirty(uint64_t addr, uint64_t len)
+{
+	if (addr >= TM_HI || addr + len <= TM_LO || addr + len < addr) {
+		if (addr + len < addr)
+			tm_dirty_all();
+		return;
+	}
+	uint64_t a = addr < TM_LO ? TM_LO : addr, e = addr + len > TM_HI ? TM_HI : addr + len;
+	for (uint64_t p = (a - TM_LO) >> 12; p <= (e - 1 - TM_LO) >> 12; p++)
+		dirty[p] = 1;
+}
+
+void tm_dirty_all(void)
+{
+	memset(dirty, 1, sizeof dirty);
+}
+
+static int was_dirty(uint64_t addr, uint64_t len)
+{
+	for (uint64_t p = (addr - TM_LO) >> 12; p <= (addr + len - 1 - TM_LO) >> 12; p++)
+		if (dirty[p])
+			return 1;
+	return 0;
+}
+
 void tm_build(uint32_t revision)
 {
-	/* everything zero but the live page tables, which build_paging()
+	static uint32_t built_rev = ~0u;
+	if (revision != built_rev)
+		tm_dirty_all();
+	built_rev = revision;
+	/* zero the dirty pages but the live page tables, which build_paging()
 	 * rewrites entry by entry */
-	memset((void *)TM_VMXON_REGION, 0, TM_PAGE_TABLES - TM_VMXON_REGION);
-	memset((void *)(TM_PAGE_TABLES + 0x3000), 0, TM_SCRATCH + TM_SCRATCH_SIZE - TM_PAGE_TABLES - 0x3000);
+	for (uint64_t p = 0; p < TM_NPAGES; p++) {
+		uint64_t at = TM_LO + (p << 12);
+		if (dirty[p] && (at < TM_PAGE_TABLES || at >= TM_PAGE_TABLES + 0x3000))
+			memset((void *)(uintptr_t)at, 0, 4096);
+	}
 	static const uint64_t rev_at[] = { TM_VMXON_REGION, TM_VMCS0, TM_VMCS1, TM_SHADOW_VMCS };
 	for (unsigned i = 0; i < 4; i++)
 		*(volatile uint32_t *)(uintptr_t)rev_at[i] = revision & 0x7fffffff;
-	build_tables();
-	build_paging();
-	build_exit_jump();
+	if (was_dirty(TM_GDT, TM_GUEST_IDT_STUBS + 0x1000 - TM_GDT))
+		build_tables();
+	if (was_dirty(TM_EPT_ROOT, 0x3000) || was_dirty(TM_PAGE_TABLES, 0x3000))
+		build_paging();
+	if (was_dirty(TM_HOST_RIP, 16))
+		build_exit_jump();
+	memset(dirty, 0, sizeof dirty);
 }
 
 static void wrmsr(uint32_t msr, uint64_t v)
@@ -88,6 +134,7 @@ void tm_load_l1(void)
 	struct __attribute__((packed)) { uint16_t lim; uint64_t base; }
 		gdtr = { TM_GDT_LIMIT, TM_GDT }, idtr = { TM_IDT_LIMIT, TM_IDT };
 	__asm__ volatile("lgdt %0; lidt %1" :: "m"(gdtr), "m"(idtr));
+	Q(TM_GDT)[4] &= ~(2ULL << 40);    /* LTR wants it available; it leaves it busy */
 	__asm__ volatile("ltr %w0" :: "r"((uint16_t)TM_SEL_TSS));
 	__asm__ volatile(
 		"pushq %0; leaq 1f(%%rip), %%rax; pushq %%rax; lretq; 1:\n\t"

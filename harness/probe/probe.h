@@ -55,6 +55,8 @@ int memcmp(const void *a, const void *b, size_t n);
 
 /* machine.c: the fixed test machine of testmachine.h */
 void tm_build(uint32_t revision);
+void tm_dirty(uint64_t addr, uint64_t len);
+void tm_dirty_all(void);
 void tm_load_l1(void);
 void tm_user_pages(int on);
 int safe_rdmsr(uint32_t msr, uint64_t *v);
