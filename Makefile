@@ -135,7 +135,7 @@ $(PROBE_DIR)/%.S.o: %.S
 	$(Q)$(CC) $(PROBE_CFLAGS) -MMD -MP -c $< -o $@
 $(PROBE_DIR)/probe.elf: $(PROBE_OBJ) harness/probe/probe.ld
 	@$(if $(Q),echo "  LD-PRB  $@")
-	$(Q)ld -nostdlib -static -z max-page-size=4096 -T harness/probe/probe.ld -o $@ $(PROBE_OBJ)
+	$(Q)ld -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments -T harness/probe/probe.ld -o $@ $(PROBE_OBJ)
 $(PROBE_DIR)/probe.bin: $(PROBE_DIR)/probe.elf
 	$(Q)objcopy -O binary $< $@
 $(PROBE_DIR)/rom.bin: harness/probe/rom.S refvmm/testmachine.h harness/probe_proto.h

@@ -70,6 +70,14 @@ uint8_t *probe_batch_encode(const struct rcase *const *cases, const uint32_t *id
 	return buf;
 }
 
+void probe_case_free(struct rcase *c)
+{
+	free(c->ops);
+	free(c->blocks);
+	c->ops = c->blocks = NULL;
+	c->nops = c->nblocks = 0;
+}
+
 static void get_op(struct rop *r, const struct probe_op *p)
 {
 	*r = (struct rop){ .op = p->op, .flags = p->flags };
@@ -102,7 +110,7 @@ static size_t decode_case(const uint8_t *p, size_t avail, struct rcase *c, uint3
 	c->ops = calloc(h.nops ? h.nops : 1, sizeof *c->ops);
 	c->blocks = calloc(nblk ? nblk : 1, sizeof *c->blocks);
 	if (!c->ops || !c->blocks) {
-		rcase_free(c);
+		probe_case_free(c);
 		return 0;
 	}
 	c->nops = h.nops;
@@ -138,7 +146,7 @@ int probe_batch_decode(const uint8_t *buf, size_t len, struct rcase *out, uint32
 		size_t n = decode_case(buf + at, h.size - at, &out[k], &ids[k]);
 		if (!n) {
 			for (uint32_t j = 0; j < k; j++)
-				rcase_free(&out[j]);
+				probe_case_free(&out[j]);
 			return -1;
 		}
 		at += n;

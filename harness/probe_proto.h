@@ -128,8 +128,9 @@ uint8_t *probe_batch_encode(const struct rcase *const *cases, const uint32_t *id
 			    uint32_t flags, size_t *len, char *why, size_t whylen);
 /* Decodes a batch back into its cases' ops (tests; `nestvmx collect`).
  * Returns the number of cases, or -1 when malformed.  Each out[k] gets
- * malloc'd ops/blocks; free with rcase_free(). */
+ * malloc'd ops/blocks; free with probe_case_free(). */
 int probe_batch_decode(const uint8_t *buf, size_t len, struct rcase *out, uint32_t *ids, size_t max);
+void probe_case_free(struct rcase *c);
 
 /* What a probe said about itself. */
 struct probe_report {
@@ -146,7 +147,8 @@ struct probe_report {
  * the case that began and never ended becomes CS_FAULT (the probe hung,
  * triple-faulted or Bochs stopped in it); a case that never began keeps
  * status -1 (run it in a new boot).  Lines that are not the protocol's are
- * ignored (Bochs prints its own).  Returns the number of cases decided. */
+ * ignored (Bochs prints its own).  results[k].status must be -1 and
+ * results[k].res NULL on entry.  Returns the number of cases decided. */
 size_t probe_stream_parse(const char *text, size_t len, const struct rcase *const *cases,
 			  size_t n, struct case_result *results, struct probe_report *rep);
 

@@ -7,6 +7,7 @@
 #include "suites.h"
 #include "../backend.h"
 #include "../backend_bochs.h"
+#include "../probe_host.h"
 
 #define R(o, ...) { .op = OP_##o, .a = { __VA_ARGS__ } }
 #define S(o, ...) { .op = OP_##o, .flags = ROP_SILENT, .a = { __VA_ARGS__ } }
