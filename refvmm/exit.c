@@ -1,0 +1,217 @@
+/* VM exits, SDM chapter 27: exit information (27.2), saving guest state
+ * (27.3), MSR store (27.4), loading host state (27.5), MSR load and VMX
+ * abort (27.5.x / 27.7). */
+#include "guest_priv.h"
+
+/* 27.2: fields the exit defines get their values; the qualification is
+ * cleared for exits that define none (27.2.1); interruption and
+ * IDT-vectoring information are marked invalid unless given (27.2.2,
+ * 27.2.4).  Length and instruction information are left alone when
+ * undefined. */
+static void record_info(struct refvmm *m, const struct exit_info *e)
+{
+	gw(m, VF_VM_EXIT_REASON, e->reason);
+	gw(m, VF_EXIT_QUALIFICATION, e->have & EXF_QUAL ? e->qual : 0);
+	gw(m, VF_VM_EXIT_INTR_INFO, e->have & EXF_INTR ? e->intr : 0);
+	if (e->have & EXF_INTR_ERR)
+		gw(m, VF_VM_EXIT_INTR_ERROR_CODE, e->intr_err);
+	gw(m, VF_IDT_VECTORING_INFO_FIELD, e->have & EXF_IDT ? e->idt : 0);
+	if (e->have & EXF_IDT_ERR)
+		gw(m, VF_IDT_VECTORING_ERROR_CODE, e->idt_err);
+	if (e->have & EXF_LEN)
+		gw(m, VF_VM_EXIT_INSTRUCTION_LEN, e->len);
+	if (e->have & EXF_INFO)
+		gw(m, VF_VMX_INSTRUCTION_INFO, e->info);
+	if (e->have & EXF_GLA)
+		gw(m, VF_GUEST_LINEAR_ADDRESS, e->gla);
+	if (e->have & EXF_GPA)
+		gw(m, VF_GUEST_PHYSICAL_ADDRESS, e->gpa);
+}
+
+
+/* 27.3.1-27.3.4: guest registers and non-register state. */
+static void save_guest(struct refvmm *m, uint32_t exitc)
+{
+	const struct cpu_state *c = &m->cpu;
+	gw(m, VF_GUEST_CR0, c->cr0);
+	gw(m, VF_GUEST_CR3, c->cr3);
+	gw(m, VF_GUEST_CR4, c->cr4);
+	if (exitc & EXIT_SAVE_DEBUG) {
+		gw(m, VF_GUEST_DR7, c->dr[7]);
+		gw(m, VF_GUEST_IA32_DEBUGCTL, c->debugctl);
+	}
+	gw(m, VF_GUEST_RSP, c->gpr[RSP]);
+	gw(m, VF_GUEST_RIP, c->rip);
+	gw(m, VF_GUEST_RFLAGS, c->rflags);
+	static const enum vmcs_field sel[SEG_COUNT] = {
+		VF_GUEST_ES_SELECTOR, VF_GUEST_CS_SELECTOR, VF_GUEST_SS_SELECTOR, VF_GUEST_DS_SELECTOR,
+		VF_GUEST_FS_SELECTOR, VF_GUEST_GS_SELECTOR, VF_GUEST_LDTR_SELECTOR, VF_GUEST_TR_SELECTOR,
+	}, base[SEG_COUNT] = {
+		VF_GUEST_ES_BASE, VF_GUEST_CS_BASE, VF_GUEST_SS_BASE, VF_GUEST_DS_BASE,
+		VF_GUEST_FS_BASE, VF_GUEST_GS_BASE, VF_GUEST_LDTR_BASE, VF_GUEST_TR_BASE,
+	}, lim[SEG_COUNT] = {
+		VF_GUEST_ES_LIMIT, VF_GUEST_CS_LIMIT, VF_GUEST_SS_LIMIT, VF_GUEST_DS_LIMIT,
+		VF_GUEST_FS_LIMIT, VF_GUEST_GS_LIMIT, VF_GUEST_LDTR_LIMIT, VF_GUEST_TR_LIMIT,
+	}, ar[SEG_COUNT] = {
+		VF_GUEST_ES_AR_BYTES, VF_GUEST_CS_AR_BYTES, VF_GUEST_SS_AR_BYTES, VF_GUEST_DS_AR_BYTES,
+		VF_GUEST_FS_AR_BYTES, VF_GUEST_GS_AR_BYTES, VF_GUEST_LDTR_AR_BYTES, VF_GUEST_TR_AR_BYTES,
+	};
+	for (int s = 0; s < SEG_COUNT; s++) {
+		gw(m, sel[s], c->seg[s].sel);
+		gw(m, base[s], c->seg[s].base);
+		gw(m, lim[s], c->seg[s].limit);
+		gw(m, ar[s], c->seg[s].ar);
+	}
+	gw(m, VF_GUEST_GDTR_BASE, c->gdtr.base);
+	gw(m, VF_GUEST_GDTR_LIMIT, c->gdtr.limit);
+	gw(m, VF_GUEST_IDTR_BASE, c->idtr.base);
+	gw(m, VF_GUEST_IDTR_LIMIT, c->idtr.limit);
+	gw(m, VF_GUEST_SYSENTER_CS, c->sysenter_cs);
+	gw(m, VF_GUEST_SYSENTER_ESP, c->sysenter_esp);
+	gw(m, VF_GUEST_SYSENTER_EIP, c->sysenter_eip);
+	if (exitc & EXIT_SAVE_PAT)
+		gw(m, VF_GUEST_IA32_PAT, c->pat);
+	if (exitc & EXIT_SAVE_EFER)
+		gw(m, VF_GUEST_IA32_EFER, c->efer);
+	gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, c->interruptibility);
+	gw(m, VF_GUEST_ACTIVITY_STATE, c->activity);
+	gw(m, VF_GUEST_PENDING_DBG_EXCEPTIONS, c->pending_dbg);
+}
+
+/* 27.5.1-27.5.3: host state.  The rest of L1's state is what it was
+ * before the entry (m->host). */
+static void load_host(struct refvmm *m, uint32_t exitc)
+{
+	struct cpu_state *c = &m->cpu;
+	*c = m->host;
+	c->cr0 = gv(m, VF_HOST_CR0);
+	c->cr3 = gv(m, VF_HOST_CR3);
+	c->cr4 = gv(m, VF_HOST_CR4);
+	c->dr[7] = 0x400;                  /* 27.5.1 */
+	c->debugctl = 0;
+	c->sysenter_cs = gv(m, VF_HOST_IA32_SYSENTER_CS);
+	c->sysenter_esp = gv(m, VF_HOST_IA32_SYSENTER_ESP);
+	c->sysenter_eip = gv(m, VF_HOST_IA32_SYSENTER_EIP);
+	c->gpr[RSP] = gv(m, VF_HOST_RSP);
+	c->rip = gv(m, VF_HOST_RIP);
+	c->rflags = 2;                     /* 27.5.3 */
+	if (exitc & EXIT_LOAD_PAT)
+		c->pat = gv(m, VF_HOST_IA32_PAT);
+	if (exitc & EXIT_LOAD_PERF)
+		c->perf_global_ctrl = gv(m, VF_HOST_IA32_PERF_GLOBAL_CTRL);
+	bool lm = exitc & EXIT_HOST_64;
+	if (exitc & EXIT_LOAD_EFER)
+		c->efer = gv(m, VF_HOST_IA32_EFER);
+	else   /* 27.5.1: LMA and LME take the host address-space size */
+		c->efer = (c->efer & ~0x500ull) | (lm ? 0x500 : 0);
+	/* 27.5.2: selectors from the host fields; CS a 64-bit (or 32-bit)
+	 * flat code segment, TR a busy 64-bit TSS, LDTR unusable. */
+	static const enum vmcs_field sel[SEG_COUNT] = {
+		VF_HOST_ES_SELECTOR, VF_HOST_CS_SELECTOR, VF_HOST_SS_SELECTOR, VF_HOST_DS_SELECTOR,
+		VF_HOST_FS_SELECTOR, VF_HOST_GS_SELECTOR, VF_COUNT, VF_HOST_TR_SELECTOR,
+	};
+	for (int s = 0; s < SEG_COUNT; s++) {
+		struct seg *g = &c->seg[s];
+		g->sel = sel[s] == VF_COUNT ? 0 : (uint16_t)gv(m, sel[s]);
+		g->base = 0;
+		g->limit = 0xffffffff;
+		g->ar = g->sel ? 0xc093 : TM_AR_UNUSABLE;
+	}
+	c->seg[SEG_CS].ar = lm ? 0xa09b : 0xc09b;
+	c->seg[SEG_SS].ar = 0xc093 | (c->seg[SEG_SS].sel ? 0 : TM_AR_UNUSABLE);
+	c->seg[SEG_FS].base = gv(m, VF_HOST_FS_BASE);
+	c->seg[SEG_GS].base = gv(m, VF_HOST_GS_BASE);
+	c->seg[SEG_TR].base = gv(m, VF_HOST_TR_BASE);
+	c->seg[SEG_TR].limit = 0x67;
+	c->seg[SEG_TR].ar = TM_AR_TSS64_BUSY;
+	c->seg[SEG_LDTR].ar = TM_AR_UNUSABLE;
+	c->seg[SEG_LDTR].limit = 0;
+	c->gdtr = (struct dtr){ gv(m, VF_HOST_GDTR_BASE), 0xffff };
+	c->idtr = (struct dtr){ gv(m, VF_HOST_IDTR_BASE), 0xffff };
+	c->cpl = 0;
+}
+
+/* 27.6: the VM-exit MSR-load area; entries are 16 bytes: index [31:0],
+ * reserved [63:32], data.  A bad entry is a VMX abort (indicator 4). */
+static bool load_msrs(struct refvmm *m)
+{
+	uint64_t n = gv(m, VF_VM_EXIT_MSR_LOAD_COUNT), a = gv(m, VF_VM_EXIT_MSR_LOAD_ADDR);
+	for (uint64_t i = 0; i < n && i < 512; i++) {
+		uint64_t w0 = mem_read64(&m->mem, a + 16 * i), v = mem_read64(&m->mem, a + 16 * i + 8);
+		uint32_t msr = (uint32_t)w0;
+		if (!CHECK(m, EXIT_ABORT_MSR_LOAD, (w0 >> 32) == 0 && msr >> 8 != 0x8 &&
+			   (msr < 0x480 || msr > 0x491)))
+			return false;
+		if (msr == 0xc0000080)
+			m->cpu.efer = v;
+		else if (msr == 0x277)
+			m->cpu.pat = v;
+	}
+	return true;
+}
+
+/* 27.7: VMX abort: the indicator goes to the VMCS region (offset 4). */
+static void vmx_abort(struct refvmm *m, uint32_t indicator)
+{
+	(void)mem_write32(&m->mem, m->vmx.current + 4, indicator);
+	if (m->res) {
+		m->res->nalt = 1;
+		m->res->alt[0] = (struct outcome){ .kind = OUT_ABORT, .num = indicator };
+	}
+}
+
+static bool leave_nonroot(struct refvmm *m)
+{
+	uint32_t exitc = (uint32_t)gv(m, VF_VM_EXIT_CONTROLS);
+	load_host(m, exitc);
+	m->vmx.nonroot = false;
+	if (!load_msrs(m)) {
+		vmx_abort(m, 4);
+		return false;
+	}
+	return true;
+}
+
+/* Exits whose instruction length is that of an instruction the guest
+ * executed and that a hypervisor skips on resume (DESIGN.md). */
+static bool advances(uint32_t reason)
+{
+	return reason != XR_EXCEPTION_NMI && reason != XR_TASK_SWITCH &&
+	       reason != XR_EPT_VIOLATION && reason != XR_APIC_ACCESS;
+}
+
+void vmexit(struct refvmm *m, const struct exit_info *e)
+{
+	uint32_t exitc = (uint32_t)gv(m, VF_VM_EXIT_CONTROLS);
+	record_info(m, e);
+	save_guest(m, exitc);
+	m->vmx.exit_advance = e->have & EXF_LEN && advances(e->reason) ? (uint8_t)e->len : 0;
+	m->vmx.guest_rip_written = false;
+	if (!leave_nonroot(m))
+		return;
+	if (m->res) {
+		m->res->nalt = 1;
+		m->res->alt[0] = (struct outcome){
+			.kind = OUT_EXIT, .num = e->reason & 0xffff, .have = e->have,
+			.qual = e->qual, .gpa = e->gpa, .gla = e->gla, .len = e->len, .info = e->info,
+			.intr = e->intr, .intr_err = e->intr_err, .idt = e->idt, .idt_err = e->idt_err,
+		};
+	}
+}
+
+/* 26.8: VM-entry failure after the guest-state checks: reason with bit 31,
+ * the qualification; no guest state is saved; host state is loaded. */
+void vmexit_entry_fail(struct refvmm *m, uint32_t reason, uint64_t qual)
+{
+	gw(m, VF_VM_EXIT_REASON, reason | 1u << 31);
+	gw(m, VF_EXIT_QUALIFICATION, qual);
+	m->vmx.exit_advance = 0;
+	m->vmx.guest_rip_written = false;
+	if (!leave_nonroot(m))
+		return;
+	if (m->res) {
+		m->res->nalt = 1;
+		m->res->alt[0] = (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = reason & 0xffff,
+						   .have = EXF_QUAL, .qual = qual };
+	}
+}

@@ -1,0 +1,135 @@
+/* L2 execution (SDM chapter 25): the armed guest block is laid out as real
+ * code at TM_GUEST_CODE (guest_code.c); guest_run() steps through it op by
+ * op from GUEST_RIP until an op causes a VM exit.  An op's prelude (operand
+ * loads) never exits; its exiting instruction decides. */
+#include <string.h>
+#include "guest_priv.h"
+
+#define CODE_MAX 4096   /* > (GUEST_BLOCK_MAX + 1) * longest op (48 bytes) */
+
+void guest_arm(struct refvmm *m, const struct rop *ops, uint32_t n)
+{
+	struct vmx_state *v = &m->vmx;
+	uint8_t code[CODE_MAX];
+	uint32_t offs[GUEST_BLOCK_MAX + 1];
+	if (n > GUEST_BLOCK_MAX)
+		n = GUEST_BLOCK_MAX;   /* the parser bounds blocks; never trust it */
+	for (uint32_t i = 0; i < n; i++) {
+		v->block[i] = ops[i];
+		v->block[i].block = NULL;
+		v->block[i].nblock = 0;
+	}
+	v->block[n] = (struct rop){ .op = OP_G_VMCALL };
+	size_t len = guest_layout(ops, n, code, sizeof code, offs, v->block_len);
+	v->nblock = len ? n + 1 : 0;
+	v->pc = 0;
+	for (uint32_t i = 0; i < v->nblock; i++)
+		v->block_rip[i] = TM_GUEST_CODE + offs[i];
+	if (len && mem_write(&m->mem, TM_GUEST_CODE, code, len) != 0)
+		v->nblock = 0;
+}
+
+uint64_t guest_cur_rip(const struct refvmm *m)
+{
+	return m->cpu.rip;
+}
+
+uint8_t guest_cur_len(const struct refvmm *m)
+{
+	return m->vmx.pc < m->vmx.nblock ? m->vmx.block_len[m->vmx.pc] : 3;
+}
+
+/* First byte of op i's code (its prelude). */
+static uint64_t op_start(const struct vmx_state *v, uint32_t i)
+{
+	return i == 0 ? TM_GUEST_CODE : (uint64_t)v->block_rip[i - 1] + v->block_len[i - 1];
+}
+
+/* Which op RIP is in: its prelude or its exiting instruction.  A RIP at a
+ * guest IDT stub (the vmcall at TM_GUEST_IDT_STUBS + 16*n) gives nblock.
+ * -1: RIP is somewhere the model does not run. */
+static int64_t locate(const struct vmx_state *v, uint64_t rip)
+{
+	for (uint32_t i = 0; i < v->nblock; i++)
+		if (rip >= op_start(v, i) && rip <= v->block_rip[i])
+			return i;
+	if (rip >= TM_GUEST_IDT_STUBS && rip < TM_GUEST_IDT_STUBS + 256 * TM_GUEST_STUB_SIZE &&
+	    (rip - TM_GUEST_IDT_STUBS) % TM_GUEST_STUB_SIZE == 0)
+		return v->nblock;
+	return -1;
+}
+
+static void unmodelled(struct refvmm *m)
+{
+	if (m->res) {
+		m->res->nalt = 1;
+		m->res->alt[0] = (struct outcome){ .kind = OUT_UNMODELLED };
+	}
+	m->vmx.nonroot = false;
+	m->cpu = m->host;   /* back to L1 so later ops stay defined */
+}
+
+/* The harness's resume convention (DESIGN.md): after an instruction exit,
+ * vmresume first advances GUEST_RIP by the exit's instruction length,
+ * unless the case wrote GUEST_RIP itself. */
+static void resume_advance(struct refvmm *m)
+{
+	if (m->vmx.exit_advance && !m->vmx.guest_rip_written) {
+		m->cpu.rip += m->vmx.exit_advance;
+		gw(m, VF_GUEST_RIP, m->cpu.rip);
+	}
+	m->vmx.exit_advance = 0;
+	m->vmx.guest_rip_written = false;
+}
+
+/* The handler of an L2 op, from the table of its SDM area. */
+static guest_op_fn *handler(uint16_t op)
+{
+	static guest_op_fn *const *const tables[] = { guest_insn_ops, guest_exc_ops };
+	if (op >= OP_COUNT)
+		return NULL;
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+		if (tables[t][op])
+			return tables[t][op];
+	return NULL;
+}
+
+static enum gstep step(struct refvmm *m)
+{
+	static const struct rop stub_vmcall = { .op = OP_G_VMCALL };
+	struct vmx_state *v = &m->vmx;
+	int64_t i = locate(v, m->cpu.rip);
+	if (i < 0)
+		return G_UNMODELLED;
+	v->pc = (uint32_t)i;
+	const struct rop *o = (uint32_t)i < v->nblock ? &v->block[i] : &stub_vmcall;
+	if ((uint32_t)i < v->nblock)
+		m->cpu.rip = v->block_rip[i];   /* prelude done */
+	guest_op_fn *f = handler(o->op);
+	if (!f)
+		return G_UNMODELLED;
+	enum gstep s = f(m, o);
+	if (s == G_NEXT)
+		m->cpu.rip += guest_cur_len(m);
+	return s;
+}
+
+void guest_run(struct refvmm *m)
+{
+	m->vmx.nonroot = true;
+	resume_advance(m);
+	while (m->steps < REFVMM_STEP_LIMIT) {
+		m->steps++;
+		switch (step(m)) {
+		case G_EXITED:
+			return;
+		case G_UNMODELLED:
+			unmodelled(m);
+			return;
+		case G_NEXT:
+		case G_JUMPED:
+			break;
+		}
+	}
+	unmodelled(m);
+}

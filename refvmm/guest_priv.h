@@ -1,0 +1,84 @@
+/* Private to the L2/exit part of the model (guest*.c, exit.c, event.c):
+ * VMCS access by the region layout of vcpu.h, exit reasons, control bits,
+ * and the per-op handler interface. */
+#ifndef NESTVMX_GUEST_PRIV_H
+#define NESTVMX_GUEST_PRIV_H
+#include "exit.h"
+#include "guest.h"
+#include "mem.h"
+
+enum exit_reason_no {
+#define EXIT_REASON(n, name, text) XR_##name = n,
+#include "exit_reasons.def"
+#undef EXIT_REASON
+};
+
+/* The current VMCS, read and written by the layout of vcpu.h (fields at
+ * 16 + 8*index).  Entry already proved the current VMCS valid. */
+static inline uint64_t gv(const struct refvmm *m, enum vmcs_field f)
+{
+	return mem_read64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+}
+
+static inline void gw(struct refvmm *m, enum vmcs_field f, uint64_t v)
+{
+	v &= vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width);
+	(void)mem_write64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
+}
+
+/* Primary processor-based controls, Table 24-6. */
+enum {
+	PROC_INTR_WINDOW = 1u << 2, PROC_TSC_OFFSET = 1u << 3, PROC_HLT = 1u << 7,
+	PROC_INVLPG = 1u << 9, PROC_MWAIT = 1u << 10, PROC_RDPMC = 1u << 11,
+	PROC_RDTSC = 1u << 12, PROC_CR3_LOAD = 1u << 15, PROC_CR3_STORE = 1u << 16,
+	PROC_CR8_LOAD = 1u << 19, PROC_CR8_STORE = 1u << 20, PROC_TPR_SHADOW = 1u << 21,
+	PROC_NMI_WINDOW = 1u << 22, PROC_MOV_DR = 1u << 23, PROC_UNCOND_IO = 1u << 24,
+	PROC_IO_BITMAPS = 1u << 25, PROC_MTF = 1u << 27, PROC_MSR_BITMAPS = 1u << 28,
+	PROC_MONITOR = 1u << 29, PROC_PAUSE = 1u << 30, PROC_SECONDARY = 1u << 31,
+};
+/* Secondary processor-based controls, Table 24-7. */
+enum {
+	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_WBINVD = 1u << 6,
+	PROC2_RDRAND = 1u << 11, PROC2_INVPCID = 1u << 12, PROC2_VMFUNC = 1u << 13,
+	PROC2_SHADOW_VMCS = 1u << 14, PROC2_ENCLS = 1u << 15, PROC2_RDSEED = 1u << 16,
+	PROC2_XSAVES = 1u << 20, PROC2_TSC_SCALING = 1u << 25, PROC2_USER_WAIT = 1u << 26,
+};
+/* VM-exit controls, Table 24-13. */
+enum {
+	EXIT_SAVE_DEBUG = 1u << 2, EXIT_HOST_64 = 1u << 9, EXIT_LOAD_PERF = 1u << 12,
+	EXIT_SAVE_PAT = 1u << 18, EXIT_LOAD_PAT = 1u << 19, EXIT_SAVE_EFER = 1u << 20,
+	EXIT_LOAD_EFER = 1u << 21, EXIT_SAVE_TIMER = 1u << 22,
+};
+
+static inline uint32_t proc(const struct refvmm *m)
+{
+	return (uint32_t)gv(m, VF_CPU_BASED_VM_EXEC_CONTROL);
+}
+
+/* Secondary controls count only when "activate secondary controls" is 1. */
+static inline uint32_t proc2(const struct refvmm *m)
+{
+	return proc(m) & PROC_SECONDARY ? (uint32_t)gv(m, VF_SECONDARY_VM_EXEC_CONTROL) : 0;
+}
+
+/* What running one L2 op did. */
+enum gstep { G_NEXT, G_EXITED, G_JUMPED, G_UNMODELLED };
+typedef enum gstep guest_op_fn(struct refvmm *m, const struct rop *o);
+
+/* Handler tables by area (designated initializers over enum op_id). */
+extern guest_op_fn *const guest_insn_ops[OP_COUNT];   /* guest_insn.c */
+extern guest_op_fn *const guest_exc_ops[OP_COUNT];    /* guest_exc.c */
+
+/* An exit caused by executing the current op's exiting instruction:
+ * reason, qualification, instruction length (27.2.5) and, when have has
+ * EXF_INFO, the instruction-information field. */
+enum gstep guest_insn_exit(struct refvmm *m, uint32_t reason, uint64_t qual,
+			   uint16_t have, uint32_t info);
+/* An exception raised by the current op (guest_exc.c): an exit when the
+ * exception bitmap says so, otherwise delivery through L2's IDT. */
+enum gstep guest_exception(struct refvmm *m, uint8_t vector, bool has_err, uint32_t err);
+/* GUEST_RIP of the current op's exiting instruction, its length. */
+uint64_t guest_cur_rip(const struct refvmm *m);
+uint8_t guest_cur_len(const struct refvmm *m);
+
+#endif
