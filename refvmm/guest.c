@@ -85,7 +85,9 @@ static void resume_advance(struct refvmm *m)
 /* The handler of an L2 op, from the table of its SDM area. */
 static guest_op_fn *handler(uint16_t op)
 {
-	static guest_op_fn *const *const tables[] = { guest_insn_ops, guest_exc_ops };
+	static guest_op_fn *const *const tables[] = {
+		guest_insn_ops, guest_exc_ops, guest_msr_ops, guest_io_ops, guest_cr_ops,
+	};
 	if (op >= OP_COUNT)
 		return NULL;
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

@@ -68,6 +68,9 @@ typedef enum gstep guest_op_fn(struct refvmm *m, const struct rop *o);
 /* Handler tables by area (designated initializers over enum op_id). */
 extern guest_op_fn *const guest_insn_ops[OP_COUNT];   /* guest_insn.c */
 extern guest_op_fn *const guest_exc_ops[OP_COUNT];    /* guest_exc.c */
+extern guest_op_fn *const guest_msr_ops[OP_COUNT];    /* guest_msr.c */
+extern guest_op_fn *const guest_io_ops[OP_COUNT];     /* guest_io.c */
+extern guest_op_fn *const guest_cr_ops[OP_COUNT];     /* guest_cr.c */
 
 /* An exit caused by executing the current op's exiting instruction:
  * reason, qualification, instruction length (27.2.5) and, when have has
