@@ -154,10 +154,20 @@ void kmain(uint32_t magic, const struct mb_info *mb);
 void kmain(uint32_t magic, const struct mb_info *mb)
 {
 	con_init(magic != PROBE_ROM_BOOT);
-	tm_build(0);
-	tm_load_l1();
-	uint32_t revision = report_profile();
+	con_nl();
+	/* first, before the test machine is written over wherever the
+	 * loader may have put the module */
 	const struct probe_batch_hdr *b = find_batch(magic, mb);
+	uint32_t r[4], revision = 0;
+	cpuid(1, 0, r);
+	tm_build(0);
+	int vmx = r[2] >> 5 & 1;
+	if (vmx) {
+		tm_load_l1();
+		revision = report_profile();
+	} else {
+		report_cpu();
+	}
 	if (!b || b->magic != PROBE_MAGIC || b->version != PROBE_VERSION ||
 	    b->size < sizeof *b || b->size > PROBE_BATCH_MAX) {
 		fail("no batch");
@@ -166,6 +176,11 @@ void kmain(uint32_t magic, const struct mb_info *mb)
 	con_puts("B");
 	con_hex(b->ncases);
 	con_nl();
+	if (!vmx) {
+		/* CPUID.1:ECX.VMX clear: no VT-x here, CR4.VMXE would #GP (SDM 23.6) */
+		fail("no VMX: CPUID.1:ECX[5] is clear");
+		goto out;
+	}
 	if (b->flags & PROBE_F_PROFILE_ONLY)
 		goto out;
 	const uint8_t *p = (const uint8_t *)(b + 1), *end = (const uint8_t *)b + b->size;
