@@ -184,7 +184,12 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
 {
 	uint32_t exitc = (uint32_t)gv(m, VF_VM_EXIT_CONTROLS);
 	record_info(m, e);
+	/* 27.2.x: every VM exit clears the valid bit of the VM-entry
+	 * interruption-information field */
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, gv(m, VF_VM_ENTRY_INTR_INFO_FIELD) & ~(1ull << 31));
 	save_guest(m, exitc);
+	/* 27.3.4 "save VMX-preemption timer value": the model's timer does
+	 * not count, so the saved value is the loaded one (already there) */
 	m->vmx.exit_advance = e->have & EXF_LEN && advances(e->reason) ? (uint8_t)e->len : 0;
 	m->vmx.guest_rip_written = false;
 	if (!leave_nonroot(m))

@@ -120,6 +120,15 @@ void guest_run(struct refvmm *m)
 {
 	m->vmx.nonroot = true;
 	resume_advance(m);
+	switch (event_on_entry(m)) {
+	case G_EXITED:
+		return;
+	case G_UNMODELLED:
+		unmodelled(m);
+		return;
+	default:
+		break;
+	}
 	while (m->steps < REFVMM_STEP_LIMIT) {
 		m->steps++;
 		switch (step(m)) {

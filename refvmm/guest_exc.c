@@ -8,7 +8,7 @@ enum { IT_HW_EXC = 3, IT_SW_INT = 4, IT_SW_EXC = 6 };
 
 /* 64-bit IDT delivery (SDM Vol. 3A 6.14): RSP aligned to 16, then SS,
  * RSP, RFLAGS, CS, RIP and the error code if any. */
-static enum gstep deliver(struct refvmm *m, uint8_t vector, uint64_t ret, bool has_err, uint32_t err)
+enum gstep guest_deliver(struct refvmm *m, uint8_t vector, uint64_t ret, bool has_err, uint32_t err)
 {
 	struct cpu_state *c = &m->cpu;
 	uint64_t rsp = c->gpr[RSP] & ~0xfull;
@@ -50,7 +50,7 @@ enum gstep guest_exception(struct refvmm *m, uint8_t vector, bool has_err, uint3
 		vmexit(m, &e);
 		return G_EXITED;
 	}
-	return deliver(m, vector, m->cpu.rip, has_err, err);
+	return guest_deliver(m, vector, m->cpu.rip, has_err, err);
 }
 
 /* INT3 (#BP) is a software exception: length defined (27.2.5); the
@@ -67,13 +67,13 @@ static enum gstep g_int3(struct refvmm *m, const struct rop *o)
 		vmexit(m, &e);
 		return G_EXITED;
 	}
-	return deliver(m, 3, m->cpu.rip + len, false, 0);
+	return guest_deliver(m, 3, m->cpu.rip + len, false, 0);
 }
 
 /* INT n never consults the exception bitmap (25.2): always delivered. */
 static enum gstep g_intn(struct refvmm *m, const struct rop *o)
 {
-	return deliver(m, (uint8_t)o->a[0], m->cpu.rip + guest_cur_len(m), false, 0);
+	return guest_deliver(m, (uint8_t)o->a[0], m->cpu.rip + guest_cur_len(m), false, 0);
 }
 
 static enum gstep g_ud2(struct refvmm *m, const struct rop *o)

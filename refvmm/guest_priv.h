@@ -80,6 +80,12 @@ enum gstep guest_insn_exit(struct refvmm *m, uint32_t reason, uint64_t qual,
 /* An exception raised by the current op (guest_exc.c): an exit when the
  * exception bitmap says so, otherwise delivery through L2's IDT. */
 enum gstep guest_exception(struct refvmm *m, uint8_t vector, bool has_err, uint32_t err);
+/* Delivery through L2's IDT to the stub of `vector` (64-bit frame,
+ * return address ret): G_JUMPED. */
+enum gstep guest_deliver(struct refvmm *m, uint8_t vector, uint64_t ret, bool has_err, uint32_t err);
+/* event.c: injection and the exits before L2's first instruction (26.6,
+ * 26.7); G_NEXT when L2 runs. */
+enum gstep event_on_entry(struct refvmm *m);
 /* GUEST_RIP of the current op's exiting instruction, its length. */
 uint64_t guest_cur_rip(const struct refvmm *m);
 uint8_t guest_cur_len(const struct refvmm *m);

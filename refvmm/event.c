@@ -1,0 +1,77 @@
+/* Event injection on VM entry (26.6) and the exits that occur before L2
+ * executes any instruction (26.7): pending MTF ("other event" injection),
+ * VMX-preemption timer of zero, NMI window, interrupt window. */
+#include "guest_priv.h"
+
+/* Interruption types, Table 24-16 (VM-entry interruption information). */
+enum { IT_EXT = 0, IT_NMI = 2, IT_HW_EXC = 3, IT_SW_INT = 4, IT_PRIV_SW_EXC = 5,
+       IT_SW_EXC = 6, IT_OTHER = 7 };
+
+#define PIN_VIRTUAL_NMIS (1u << 5)
+#define PIN_PREEMPT      (1u << 6)
+#define RFLAGS_IF        (1ull << 9)
+/* Interruptibility state, Table 24-3. */
+#define BLOCK_STI    1u
+#define BLOCK_MOVSS  2u
+#define BLOCK_NMI    8u
+
+static enum gstep early_exit(struct refvmm *m, uint32_t reason)
+{
+	struct exit_info e = { .reason = reason, .have = EXF_QUAL };
+	vmexit(m, &e);
+	return G_EXITED;
+}
+
+/* 26.6.1: the event is delivered through L2's IDT as if it had occurred,
+ * without consulting the exception bitmap.  Software interrupts and
+ * software/privileged exceptions push RIP + VM-entry instruction length
+ * (26.6.1.1). */
+static enum gstep inject(struct refvmm *m, uint32_t info)
+{
+	uint32_t type = info >> 8 & 7;
+	uint8_t vector = (uint8_t)info;
+	struct cpu_state *c = &m->cpu;
+	bool sw = type == IT_SW_INT || type == IT_SW_EXC || type == IT_PRIV_SW_EXC;
+	uint64_t ret = c->rip + (sw ? gv(m, VF_VM_ENTRY_INSTRUCTION_LEN) : 0);
+	enum gstep st = guest_deliver(m, vector, ret, info >> 11 & 1,
+				      (uint32_t)gv(m, VF_VM_ENTRY_EXCEPTION_ERROR_CODE));
+	/* 26.6.1.2: an injected NMI blocks NMIs (virtual NMIs: virtual blocking) */
+	if (type == IT_NMI)
+		c->interruptibility |= BLOCK_NMI;
+	return st;
+}
+
+/* What happens on entry before L2's first instruction.  G_NEXT: run L2. */
+enum gstep event_on_entry(struct refvmm *m)
+{
+	uint32_t info = (uint32_t)gv(m, VF_VM_ENTRY_INTR_INFO_FIELD);
+	uint32_t pin = (uint32_t)gv(m, VF_PIN_BASED_VM_EXEC_CONTROL);
+	struct cpu_state *c = &m->cpu;
+	if (info >> 31) {
+		uint32_t type = info >> 8 & 7;
+		/* 26.6.2: "other event" vector 0 is a pending MTF: exit first */
+		if (!CHECK(m, EVENT_INJECT_PENDING_MTF, type != IT_OTHER))
+			return early_exit(m, XR_MONITOR_TRAP_FLAG);
+		CHECK(m, EVENT_INJECT_DELIVERY, false);
+		enum gstep s = inject(m, info);
+		if (s != G_JUMPED)
+			return s;
+		/* 26.7.3: with MTF, an exit follows the delivery, RIP at the handler */
+		if (!CHECK(m, EVENT_MTF_AFTER_INJECTION, !(proc(m) & PROC_MTF)))
+			return early_exit(m, XR_MONITOR_TRAP_FLAG);
+		return G_NEXT;
+	}
+	/* 26.7.4: a preemption timer of zero exits before any instruction */
+	if (!CHECK(m, EVENT_PREEMPT_TIMER_ZERO,
+		   !(pin & PIN_PREEMPT) || gv(m, VF_VMX_PREEMPTION_TIMER_VALUE) != 0))
+		return early_exit(m, XR_PREEMPTION_TIMER);
+	/* 26.7.6: NMI window open unless (virtual-)NMI blocking */
+	if (!CHECK(m, EVENT_NMI_WINDOW, !(proc(m) & PROC_NMI_WINDOW) ||
+		   (c->interruptibility & (BLOCK_NMI | BLOCK_MOVSS))))
+		return early_exit(m, XR_NMI_WINDOW);
+	/* 26.7.5: interrupt window open with RFLAGS.IF = 1 and no STI/MOV-SS blocking */
+	if (!CHECK(m, EVENT_INTR_WINDOW, !(proc(m) & PROC_INTR_WINDOW) || !(c->rflags & RFLAGS_IF) ||
+		   (c->interruptibility & (BLOCK_STI | BLOCK_MOVSS))))
+		return early_exit(m, XR_INTERRUPT_WINDOW);
+	return G_NEXT;
+}

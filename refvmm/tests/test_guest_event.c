@@ -1,0 +1,125 @@
+/* Event injection (26.6) and the exits before L2's first instruction
+ * (26.7): pending MTF, preemption timer zero, NMI and interrupt windows. */
+#include <stdlib.h>
+#include <string.h>
+#include "suites.h"
+#include "../guest_priv.h"
+
+static struct refvmm *m;
+static struct result res;
+
+static void setup(void)
+{
+	m = calloc(1, sizeof *m);
+	ck_assert_ptr_nonnull(m);
+	m->caps = *caps_default();
+	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
+	m->vmx.current = TM_VMCS0;
+	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
+	gw(m, VF_HOST_RIP, TM_HOST_RIP);
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+}
+
+static void teardown(void)
+{
+	mem_free(&m->mem);
+	free(m);
+}
+
+/* A block of one cpuid; entry with RFLAGS rflags and interruptibility. */
+static const struct outcome *enter(uint64_t rflags, uint32_t intr_state)
+{
+	struct rop b[] = { { .op = OP_G_CPUID } };
+	guest_arm(m, b, 1);
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	m->steps = 0;
+	m->vmx.exit_advance = 0;   /* a launch: no resume advance */
+	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = rflags,
+				     .interruptibility = intr_state };
+	m->cpu.seg[SEG_CS].sel = TM_SEL_CODE64;
+	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	guest_run(m);
+	ck_assert_uint_eq(res.nalt, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
+	return &res.alt[0];
+}
+
+START_TEST(injected_exception_ignores_bitmap)
+{
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 6);
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, 0x80000306);   /* valid, hardware exception, #UD */
+	const struct outcome *o = enter(2, 0);
+	ck_assert_uint_eq(o->num, 18);   /* the stub's vmcall, not exit 0 */
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 16 * 6);
+	ck_assert_uint_eq(mem_read64(&m->mem, TM_GUEST_STACK - 40), TM_GUEST_CODE);
+	/* every exit clears the valid bit (27.2) */
+	ck_assert_uint_eq(gv(m, VF_VM_ENTRY_INTR_INFO_FIELD), 0x306);
+	ck_assert_uint_eq(res.rules[0], R_EVENT_INJECT_DELIVERY);
+}
+END_TEST
+
+START_TEST(injected_error_code_and_software_length)
+{
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, 0x80000b0d);   /* #GP, deliver error code */
+	gw(m, VF_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x18);
+	enter(2, 0);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 16 * 13);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RSP), TM_GUEST_STACK - 48);
+	ck_assert_uint_eq(mem_read64(&m->mem, TM_GUEST_STACK - 48), 0x18);
+	/* software interrupt: return RIP = GUEST_RIP + VM-entry instruction length */
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, 0x80000430);
+	gw(m, VF_VM_ENTRY_INSTRUCTION_LEN, 2);
+	enter(2, 0);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 16 * 0x30);
+	ck_assert_uint_eq(mem_read64(&m->mem, TM_GUEST_STACK - 40), TM_GUEST_CODE + 2);
+}
+END_TEST
+
+START_TEST(other_event_is_pending_mtf)
+{
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, 0x80000700);
+	const struct outcome *o = enter(2, 0);
+	ck_assert_uint_eq(o->num, 37);
+	ck_assert_uint_eq(o->have, EXF_QUAL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE);   /* no instruction ran */
+}
+END_TEST
+
+START_TEST(preemption_timer_zero)
+{
+	gw(m, VF_PIN_BASED_VM_EXEC_CONTROL, 1u << 6);
+	ck_assert_uint_eq(enter(2, 0)->num, 52);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE);
+	gw(m, VF_VMX_PREEMPTION_TIMER_VALUE, 1000);
+	ck_assert_uint_eq(enter(2, 0)->num, 10);
+}
+END_TEST
+
+START_TEST(interrupt_and_nmi_windows)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_INTR_WINDOW);
+	ck_assert_uint_eq(enter(2, 0)->num, 10);               /* IF = 0: closed */
+	ck_assert_uint_eq(enter(0x202, 0)->num, 7);
+	ck_assert_uint_eq(enter(0x202, 1)->num, 10);           /* blocking by STI */
+	ck_assert_uint_eq(enter(0x202, 2)->num, 10);           /* blocking by MOV SS */
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_NMI_WINDOW | PROC_INTR_WINDOW);
+	ck_assert_uint_eq(enter(0x202, 0)->num, 8);            /* NMI window first (26.7.6) */
+	ck_assert_uint_eq(enter(0x202, 8)->num, 7);            /* NMI blocking */
+}
+END_TEST
+
+static Suite *guest_event_suite(void)
+{
+	Suite *s = suite_create("guest_event");
+	TCase *t = tcase_create("events");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, injected_exception_ignores_bitmap);
+	tcase_add_test(t, injected_error_code_and_software_length);
+	tcase_add_test(t, other_event_is_pending_mtf);
+	tcase_add_test(t, preemption_timer_zero);
+	tcase_add_test(t, interrupt_and_nmi_windows);
+	suite_add_tcase(s, t);
+	return s;
+}
+SUITE_REGISTER(guest_event_suite)
