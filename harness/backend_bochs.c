@@ -59,9 +59,7 @@ static int bochs_config(const char *dir, const char *rundir, const char *model, 
 	snprintf(path, sizeof path, "%s/bochsrc", dir);
 	snprintf(text, sizeof text,
 		 "megs: %u\n"
-		 "romimage: file=%s/rom.bin, address=0xffff0000\n"
 		 "optramimage1: file=%s/probe.bin, address=0x%x\n"
-		 "optramimage2: file=%s/batch.bin, address=0x%x\n"
 		 "cpu: model=%s, ignore_bad_msrs=0, reset_on_triple_fault=0\n"
 		 "display_library: rfb, options=\"timeout=0\"\n"
 		 "port_e9_hack: enabled=1\n"
@@ -71,23 +69,61 @@ static int bochs_config(const char *dir, const char *rundir, const char *model, 
 		 "error: action=%s\n"
 		 "info: action=ignore\n"
 		 "debug: action=ignore\n",
-		 (unsigned)((PROBE_BATCH_ADDR + PROBE_BATCH_MAX) >> 20), rundir, rundir, TM_PROBE_BASE, dir,
-		 PROBE_BATCH_ADDR, model, dir, verbose ? "report" : "ignore");
+		 (unsigned)((PROBE_BATCH_ADDR + PROBE_BATCH_MAX) >> 20), rundir, TM_PROBE_BASE,
+		 model, dir, verbose ? "report" : "ignore");
 	if (write_text(path, text))
 		return -1;
 	snprintf(path, sizeof path, "%s/rc", dir);
 	return write_text(path, "c\nquit\n");
 }
 
-static void bochs_command(const char *dir, const char *rundir, const char *model,
-			  char *argv[32], char store[][PROBE_PATH_MAX])
+/* The system ROM of one boot: the batch, then rom.S's 64 KiB on top;
+ * the stub learns the batch's place from two patched dwords. */
+static int write_rom(const char *dir, const char *rundir, uint32_t *base)
 {
-	(void)rundir;
+	char path[PROBE_PATH_MAX];
+	size_t blen, slen;
+	snprintf(path, sizeof path, "%s/batch.bin", dir);
+	char *batch = probe_read_all(path, &blen);
+	snprintf(path, sizeof path, "%s/rom.bin", rundir);
+	char *stub = probe_read_all(path, &slen);
+	uint32_t size = PROBE_ROM_STUB;
+	while (size < PROBE_ROM_MAX && size < PROBE_ROM_STUB + blen)
+		size *= 2;
+	uint8_t *rom = batch && stub && slen == PROBE_ROM_STUB && PROBE_ROM_STUB + blen <= size ?
+		       calloc(1, size) : NULL;
+	int rc = -1;
+	if (rom) {
+		memcpy(rom, batch, blen);
+		memcpy(rom + size - PROBE_ROM_STUB, stub, PROBE_ROM_STUB);
+		uint32_t patch[2] = { (uint32_t)(0x100000000ULL - size), (uint32_t)blen };
+		memcpy(rom + size - (0x100000000ULL - PROBE_ROM_PATCH), patch, sizeof patch);
+		*base = patch[0];
+		snprintf(path, sizeof path, "%s/sysrom.bin", dir);
+		FILE *f = fopen(path, "wb");
+		rc = f && fwrite(rom, 1, size, f) == size ? 0 : -1;
+		if (f && fclose(f))
+			rc = -1;
+	}
+	free(rom);
+	free(batch);
+	free(stub);
+	return rc;
+}
+
+static int bochs_command(const char *dir, const char *rundir, const char *model,
+			 char *argv[32], char store[][PROBE_PATH_MAX])
+{
+	uint32_t base;
 	(void)model;
+	if (write_rom(dir, rundir, &base))
+		return -1;
 	snprintf(store[0], PROBE_PATH_MAX, "%s/bochsrc", dir);
 	snprintf(store[1], PROBE_PATH_MAX, "%s/rc", dir);
-	char *v[] = { "bochs", "-q", "-f", store[0], "-rc", store[1], NULL };
+	snprintf(store[2], PROBE_PATH_MAX, "romimage: file=%s/sysrom.bin, address=0x%x", dir, base);
+	char *v[] = { "bochs", "-q", "-f", store[0], "-rc", store[1], store[2], NULL };
 	memcpy(argv, v, sizeof v);
+	return 0;
 }
 
 /* The panic line of Bochs's log, for CS_FAULT messages. */
@@ -143,6 +179,7 @@ static const struct probe_vm bochs_vm = {
 	.case_model = bochs_case_model,
 	.why_stopped = bochs_why,
 	.boot_seconds = 1,
+	.max_batch = PROBE_ROM_MAX - PROBE_ROM_STUB,
 };
 
 static int bochs_run(const struct backend_opts *o, const struct rcase *const *cases, size_t n,

@@ -78,7 +78,7 @@ static int kvm_config(const char *dir, const char *rundir, const char *model, in
 	return 0;
 }
 
-static void kvm_command(const char *dir, const char *rundir, const char *model,
+static int kvm_command(const char *dir, const char *rundir, const char *model,
 			char *argv[32], char store[][PROBE_PATH_MAX])
 {
 	(void)model;
@@ -90,6 +90,7 @@ static void kvm_command(const char *dir, const char *rundir, const char *model,
 		      "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 		      "-display", "none", "-serial", "null", "-monitor", "none", "-nodefaults", "-no-reboot", NULL };
 	memcpy(argv, v, sizeof v);
+	return 0;
 }
 
 static const struct vmx_caps *host_profile(char *why, size_t len);

@@ -187,10 +187,10 @@ static int write_batch(const char *dir, const struct rcase *const *cases, size_t
 static int boot(const struct probe_vm *vm, const char *dir, const char *rundir, const char *model,
 		double timeout, char **text, size_t *len)
 {
-	char *argv[32], store[32][PROBE_PATH_MAX], out[PROBE_PATH_MAX], log[PROBE_PATH_MAX];
-	vm->command(dir, rundir, model, argv, store);
+	char *argv[32], store[8][PROBE_PATH_MAX], out[PROBE_PATH_MAX], log[PROBE_PATH_MAX];
 	snprintf(log, sizeof log, "%s/console.txt", dir);
-	int st = probe_spawn(argv, log, timeout + vm->boot_seconds);
+	int st = vm->command(dir, rundir, model, argv, store) ? -1 :
+		 probe_spawn(argv, log, timeout + vm->boot_seconds);
 	snprintf(out, sizeof out, "%s/%s", dir, vm->stream);
 	*text = probe_read_all(out, len);
 	return st;
@@ -202,8 +202,18 @@ struct batch {
 	char model[64];
 	const struct rcase **cases;
 	struct case_result **res;
-	size_t n;
+	size_t n, bytes;
 };
+
+/* A case's size in a batch (probe_proto.h layout). */
+static size_t case_size(const struct rcase *c)
+{
+	size_t n = sizeof(struct probe_case_hdr) + c->nops * sizeof(struct probe_op);
+	for (uint32_t i = 0; i < c->nops; i++)
+		if (c->ops[i].op == OP_GUEST)
+			n += c->ops[i].nblock * sizeof(struct probe_op);
+	return n;
+}
 
 struct run {
 	const struct probe_vm *vm;
@@ -331,12 +341,20 @@ static int add_batches(struct run *r, const struct rcase *const *cases, size_t n
 		results[i].status = -1;
 		models[i] = r->vm->case_model(r->o, cases[i], &results[i]);
 	}
+	size_t max = (r->vm->max_batch ? r->vm->max_batch : PROBE_BATCH_MAX) - sizeof(struct probe_batch_hdr);
 	for (size_t i = 0; i < n; i++) {
 		if (!models[i])
 			continue;
+		size_t sz = case_size(cases[i]);
+		if (sz > max) {
+			results[i].status = CS_ERROR;
+			snprintf(results[i].msg, sizeof results[i].msg, "%s: the case is %zu bytes encoded, "
+				 "more than one boot carries (%zu)", r->vm->name, sz, max);
+			continue;
+		}
 		struct batch *b = NULL;
 		for (size_t k = r->nb; k-- > 0;)
-			if (!strcmp(r->b[k].model, models[i]) && r->b[k].n < per) {
+			if (!strcmp(r->b[k].model, models[i]) && r->b[k].n < per && r->b[k].bytes + sz <= max) {
 				b = &r->b[k];
 				break;
 			}
@@ -351,6 +369,7 @@ static int add_batches(struct run *r, const struct rcase *const *cases, size_t n
 			}
 		}
 		b->cases[b->n] = cases[i];
+		b->bytes += sz;
 		b->res[b->n++] = &results[i];
 	}
 	free(models);

@@ -14,16 +14,18 @@ struct probe_vm {
 	/* Writes the machine's config into dir (batch.bin is there; rundir
 	 * holds probe.bin and rom.bin).  0 or -1. */
 	int (*config)(const char *dir, const char *rundir, const char *model, int verbose);
-	/* The command of one boot: fills argv (NULL-terminated, at most 32),
-	 * using store for the strings. */
-	void (*command)(const char *dir, const char *rundir, const char *model,
-			char *argv[32], char store[][PROBE_PATH_MAX]);
+	/* The command of one boot (dir/batch.bin is written): fills argv
+	 * (NULL-terminated, at most 32), using store[0..7] for the strings.
+	 * 0, or -1 when the boot cannot be prepared. */
+	int (*command)(const char *dir, const char *rundir, const char *model,
+		       char *argv[32], char store[][PROBE_PATH_MAX]);
 	const char *stream;          /* the file in dir the probe's output lands in */
 	/* The model a case runs on, or NULL with res decided (skipped, error). */
 	const char *(*case_model)(const struct backend_opts *o, const struct rcase *c, struct case_result *res);
 	/* Optional: why the machine stopped, from its log ("; bochs: ..."). */
 	void (*why_stopped)(const char *dir, char *out, size_t len);
 	double boot_seconds;         /* added to every timeout */
+	size_t max_batch;            /* bytes per boot; 0: PROBE_BATCH_MAX */
 };
 
 int probe_vm_run(const struct probe_vm *vm, const struct backend_opts *o,

@@ -36,6 +36,12 @@
 
 /* Boot by the Bochs ROM stub: EAX holds this instead of the multiboot magic. */
 #define PROBE_ROM_BOOT     0x524f4d21   /* "!MOR" */
+/* The Bochs ROM: its top 64 KiB are rom.S; the batch sits below, and
+ * two dwords at PROBE_ROM_PATCH (batch address, length) tell the reset
+ * stub where.  ROM size: a power of two from 64 KiB to PROBE_ROM_MAX. */
+#define PROBE_ROM_STUB     0x10000
+#define PROBE_ROM_PATCH    0xffffffe0
+#define PROBE_ROM_MAX      0x400000
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -1,7 +1,11 @@
 /* The Bochs system ROM (64 KiB at 0xffff0000): no BIOS.  The reset vector
  * enters protected mode and jumps to the probe's 32-bit entry, whose
  * address it reads from the multiboot header at TM_PROBE_BASE (the image
- * is already in RAM: Bochs loads it with optramimage1).  Assembled as a
+ * is already in RAM: Bochs loads it with optramimage1).  The batch comes
+ * inside the ROM: the harness puts it below these 64 KiB and patches its
+ * address and length at PROBE_ROM_PATCH; the stub copies it to
+ * PROBE_BATCH_ADDR (Bochs 2.7's optramimage loads only the first 128 KiB
+ * of a file correctly, measured).  Assembled as a
  * flat binary; every address is computed from rom_start, so it needs no
  * linker. */
 #include "../../refvmm/testmachine.h"
@@ -28,6 +32,11 @@ pm32:
 	mov %ax, %ds
 	mov %ax, %es
 	mov %ax, %ss
+	/* the harness prepends the batch to this ROM and patches where it is */
+	mov ABS(batch_src), %esi
+	mov ABS(batch_len), %ecx
+	mov $PROBE_BATCH_ADDR, %edi
+	rep movsb
 	mov $PROBE_ROM_BOOT, %eax
 	xor %ebx, %ebx
 	jmp *(TM_PROBE_BASE + 28)       /* multiboot header: entry_addr */
@@ -38,6 +47,12 @@ rom_gdt:
 rom_gdtr:
 	.word 4 * 8 - 1
 	.long ABS(rom_gdt)
+
+	.org PROBE_ROM_PATCH - ROM_BASE
+batch_src:
+	.long 0
+batch_len:
+	.long 0
 
 	.org 0xfff0
 	.code16

@@ -221,6 +221,30 @@ START_TEST(profile_matches_builtin)
 }
 END_TEST
 
+/* One boot carrying more than 128 KiB of batch (Bochs 2.7's optramimage
+ * loads only the first 128 KiB right, so the batch rides in the ROM):
+ * every copy of the entry case still sees its CPUID exit. */
+START_TEST(big_batch)
+{
+	NEED_BOCHS();
+	enum { N = 120 };
+	const struct backend *b = backend_find("bochs");
+	struct backend_opts o = { .model = "corei7_skylake_x", .timeout = 20, .jobs = 1 };
+	const struct rcase *p[N];
+	struct case_result *r = calloc(N, sizeof *r);
+	for (int i = 0; i < N; i++)
+		p[i] = &cases[ENTRY_CPUID];
+	ck_assert_int_eq(b->run(&o, p, N, r), 0);
+	uint32_t at = cases[ENTRY_CPUID].nops - 2;
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(r[i].status == CS_RAN, "copy %d: %s", i, r[i].msg);
+		ck_assert_msg(r[i].res[at].alt[0].kind == OUT_EXIT && r[i].res[at].alt[0].num == 10, "copy %d", i);
+		free(r[i].res);
+	}
+	free(r);
+}
+END_TEST
+
 static Suite *bochs_suite(void)
 {
 	Suite *s = suite_create("bochs");
@@ -236,6 +260,7 @@ static Suite *bochs_suite(void)
 	tcase_add_test(t, entry_cpuid_exit);
 	tcase_add_test(t, hang_costs_only_itself);
 	tcase_add_test(t, profile_matches_builtin);
+	tcase_add_test(t, big_batch);
 	suite_add_tcase(s, t);
 	return s;
 }
