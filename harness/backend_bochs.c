@@ -4,7 +4,9 @@
  * 0xE9.  Batching, parallel boots and per-case fault isolation are in
  * probe_host.c. */
 /* Messages and paths are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,9 @@
  * emulating VT-x for it.  Multiboot boot (-kernel), the batch as the
  * module (-initrd), outcomes on the debug console (port 0xE9). */
 /* Messages and paths are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -4,7 +4,9 @@
  * `nestvmx collect`), says how to boot it and how to bring the results
  * back, and exits EXIT_UNAVAILABLE.  The probe prints on COM1 at 115200. */
 /* Messages and paths are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

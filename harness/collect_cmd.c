@@ -3,7 +3,9 @@
  * Decodes the batch the ISO carried, parses the log, prints the outcome
  * trace, and with --cases checks the cases' expectations. */
 /* Messages and paths are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

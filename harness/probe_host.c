@@ -2,7 +2,9 @@
  * images, running a machine under a timeout, and batched parallel boots
  * with per-case fault isolation. */
 /* Messages and paths are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
