@@ -10,10 +10,6 @@ enum { IT_EXT = 0, IT_NMI = 2, IT_HW_EXC = 3, IT_SW_INT = 4, IT_PRIV_SW_EXC = 5,
 #define PIN_VIRTUAL_NMIS (1u << 5)
 #define PIN_PREEMPT      (1u << 6)
 #define RFLAGS_IF        (1ull << 9)
-/* Interruptibility state, Table 24-3. */
-#define BLOCK_STI    1u
-#define BLOCK_MOVSS  2u
-#define BLOCK_NMI    8u
 
 static enum gstep early_exit(struct refvmm *m, uint32_t reason)
 {
@@ -45,8 +41,6 @@ static enum gstep inject(struct refvmm *m, uint32_t info)
 enum gstep event_on_entry(struct refvmm *m)
 {
 	uint32_t info = (uint32_t)gv(m, VF_VM_ENTRY_INTR_INFO_FIELD);
-	uint32_t pin = (uint32_t)gv(m, VF_PIN_BASED_VM_EXEC_CONTROL);
-	struct cpu_state *c = &m->cpu;
 	if (info >> 31) {
 		uint32_t type = info >> 8 & 7;
 		/* 26.6.2: "other event" vector 0 is a pending MTF: exit first */
@@ -61,10 +55,27 @@ enum gstep event_on_entry(struct refvmm *m)
 			return early_exit(m, XR_MONITOR_TRAP_FLAG);
 		return G_NEXT;
 	}
-	/* 26.7.4: a preemption timer of zero exits before any instruction */
-	if (!CHECK(m, EVENT_PREEMPT_TIMER_ZERO,
-		   !(pin & PIN_PREEMPT) || gv(m, VF_VMX_PREEMPTION_TIMER_VALUE) != 0))
-		return early_exit(m, XR_PREEMPTION_TIMER);
+	return event_window(m, false);
+}
+
+/* Between two L2 instructions (and before the first when nothing was
+ * injected), in priority order (25.2-25.5, 26.7): an MTF exit after an
+ * instruction that completed, the preemption timer (the model's timer
+ * only ever expires at zero on entry), NMI window, interrupt window.
+ * G_NEXT: run the next instruction. */
+enum gstep event_window(struct refvmm *m, bool after_insn)
+{
+	uint32_t pin = (uint32_t)gv(m, VF_PIN_BASED_VM_EXEC_CONTROL);
+	struct cpu_state *c = &m->cpu;
+	/* 25.5.2: MTF: a VM exit after each instruction that completes */
+	if (after_insn && !CHECK(m, EVENT_MTF_AFTER_INSTRUCTION, !(proc(m) & PROC_MTF)))
+		return early_exit(m, XR_MONITOR_TRAP_FLAG);
+	if (!after_insn) {
+		/* 26.7.4: a preemption timer of zero exits before any instruction */
+		if (!CHECK(m, EVENT_PREEMPT_TIMER_ZERO,
+			   !(pin & PIN_PREEMPT) || gv(m, VF_VMX_PREEMPTION_TIMER_VALUE) != 0))
+			return early_exit(m, XR_PREEMPTION_TIMER);
+	}
 	/* 26.7.6: NMI window open unless (virtual-)NMI blocking */
 	if (!CHECK(m, EVENT_NMI_WINDOW, !(proc(m) & PROC_NMI_WINDOW) ||
 		   (c->interruptibility & (BLOCK_NMI | BLOCK_MOVSS))))
@@ -75,3 +86,34 @@ enum gstep event_on_entry(struct refvmm *m)
 		return early_exit(m, XR_INTERRUPT_WINDOW);
 	return G_NEXT;
 }
+
+/* STI sets IF and, when IF was 0, blocks interrupts for one instruction;
+ * MOV SS blocks for one instruction (Table 24-3; guest.c expires it). */
+static enum gstep g_sti(struct refvmm *m, const struct rop *o)
+{
+	(void)o;
+	if (!(m->cpu.rflags & RFLAGS_IF))
+		m->cpu.interruptibility |= BLOCK_STI;
+	m->cpu.rflags |= RFLAGS_IF;
+	return G_NEXT;
+}
+
+static enum gstep g_cli(struct refvmm *m, const struct rop *o)
+{
+	(void)o;
+	m->cpu.rflags &= ~RFLAGS_IF;
+	return G_NEXT;
+}
+
+static enum gstep g_mov_ss(struct refvmm *m, const struct rop *o)
+{
+	(void)o;
+	m->cpu.gpr[RAX] = TM_SEL_DATA;
+	m->cpu.seg[SEG_SS].sel = TM_SEL_DATA;
+	m->cpu.interruptibility |= BLOCK_MOVSS;
+	return G_NEXT;
+}
+
+guest_op_fn *const guest_event_ops[OP_COUNT] = {
+	[OP_G_STI] = g_sti, [OP_G_CLI] = g_cli, [OP_G_MOV_SS] = g_mov_ss,
+};

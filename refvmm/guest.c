@@ -82,11 +82,51 @@ static void resume_advance(struct refvmm *m)
 	m->vmx.guest_rip_written = false;
 }
 
+/* Length of a prelude instruction of guest_code.c: mov r32, imm32 (B8+r,
+ * 5), xor r32, r32 (31, 2), mov r64, imm64 (48 B8+r, 10), mov
+ * [rcx+d8], rax (48 89 41, 4).  0: not a prelude instruction. */
+static uint8_t prelude_len(const struct refvmm *m, uint64_t rip)
+{
+	uint8_t b[2] = { 0, 0 };
+	if (mem_read(&m->mem, rip, b, 2) != 0)
+		return 0;
+	if (b[0] >= 0xb8 && b[0] <= 0xbf)
+		return 5;
+	if (b[0] == 0x31)
+		return 2;
+	if (b[0] == 0x48 && b[1] >= 0xb8 && b[1] <= 0xbf)
+		return 10;
+	if (b[0] == 0x48 && b[1] == 0x89)
+		return 4;
+	return 0;
+}
+
+/* The operand loads before an op's exiting instruction are instructions
+ * too: MTF and window exits can fall between them (25.5.2, 26.7.5), and
+ * STI/MOV-SS blocking expires after the first.  Their register effects are
+ * applied with the op. */
+static enum gstep run_prelude(struct refvmm *m, uint64_t end)
+{
+	while (m->cpu.rip < end) {
+		uint8_t n = prelude_len(m, m->cpu.rip);
+		if (!n)
+			return G_UNMODELLED;
+		uint32_t blocked = m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS);
+		m->cpu.rip += n;
+		m->cpu.interruptibility &= ~blocked;
+		enum gstep s = event_window(m, true);
+		if (s != G_NEXT)
+			return s;
+	}
+	return m->cpu.rip == end ? G_NEXT : G_UNMODELLED;
+}
+
 /* The handler of an L2 op, from the table of its SDM area. */
 static guest_op_fn *handler(uint16_t op)
 {
 	static guest_op_fn *const *const tables[] = {
 		guest_insn_ops, guest_exc_ops, guest_msr_ops, guest_io_ops, guest_cr_ops,
+		guest_event_ops,
 	};
 	if (op >= OP_COUNT)
 		return NULL;
@@ -105,8 +145,11 @@ static enum gstep step(struct refvmm *m)
 		return G_UNMODELLED;
 	v->pc = (uint32_t)i;
 	const struct rop *o = (uint32_t)i < v->nblock ? &v->block[i] : &stub_vmcall;
-	if ((uint32_t)i < v->nblock)
-		m->cpu.rip = v->block_rip[i];   /* prelude done */
+	if ((uint32_t)i < v->nblock) {
+		enum gstep s = run_prelude(m, v->block_rip[i]);
+		if (s != G_NEXT)
+			return s;
+	}
 	guest_op_fn *f = handler(o->op);
 	if (!f)
 		return G_UNMODELLED;
@@ -131,15 +174,18 @@ void guest_run(struct refvmm *m)
 	}
 	while (m->steps < REFVMM_STEP_LIMIT) {
 		m->steps++;
-		switch (step(m)) {
-		case G_EXITED:
+		/* STI/MOV-SS blocking lasts for the one instruction after it */
+		uint32_t blocked = m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS);
+		enum gstep s = step(m);
+		if (s == G_NEXT || s == G_JUMPED) {
+			m->cpu.interruptibility &= ~blocked;
+			s = event_window(m, true);
+		}
+		if (s == G_EXITED)
 			return;
-		case G_UNMODELLED:
+		if (s == G_UNMODELLED) {
 			unmodelled(m);
 			return;
-		case G_NEXT:
-		case G_JUMPED:
-			break;
 		}
 	}
 	unmodelled(m);

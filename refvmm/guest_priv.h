@@ -71,6 +71,7 @@ extern guest_op_fn *const guest_exc_ops[OP_COUNT];    /* guest_exc.c */
 extern guest_op_fn *const guest_msr_ops[OP_COUNT];    /* guest_msr.c */
 extern guest_op_fn *const guest_io_ops[OP_COUNT];     /* guest_io.c */
 extern guest_op_fn *const guest_cr_ops[OP_COUNT];     /* guest_cr.c */
+extern guest_op_fn *const guest_event_ops[OP_COUNT];  /* event.c */
 
 /* An exit caused by executing the current op's exiting instruction:
  * reason, qualification, instruction length (27.2.5) and, when have has
@@ -86,6 +87,13 @@ enum gstep guest_deliver(struct refvmm *m, uint8_t vector, uint64_t ret, bool ha
 /* event.c: injection and the exits before L2's first instruction (26.6,
  * 26.7); G_NEXT when L2 runs. */
 enum gstep event_on_entry(struct refvmm *m);
+/* event.c: MTF and window exits between instructions (after_insn) or
+ * before the first one. */
+enum gstep event_window(struct refvmm *m, bool after_insn);
+/* Interruptibility-state bits (Table 24-3). */
+#define BLOCK_STI    1u
+#define BLOCK_MOVSS  2u
+#define BLOCK_NMI    8u
 /* GUEST_RIP of the current op's exiting instruction, its length. */
 uint64_t guest_cur_rip(const struct refvmm *m);
 uint8_t guest_cur_len(const struct refvmm *m);

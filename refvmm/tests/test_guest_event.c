@@ -101,11 +101,56 @@ START_TEST(interrupt_and_nmi_windows)
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_INTR_WINDOW);
 	ck_assert_uint_eq(enter(2, 0)->num, 10);               /* IF = 0: closed */
 	ck_assert_uint_eq(enter(0x202, 0)->num, 7);
-	ck_assert_uint_eq(enter(0x202, 1)->num, 10);           /* blocking by STI */
-	ck_assert_uint_eq(enter(0x202, 2)->num, 10);           /* blocking by MOV SS */
+	/* blocking by STI / MOV SS lasts one instruction: the window opens
+	 * after cpuid's first operand load (mov eax, imm32: 5 bytes) */
+	ck_assert_uint_eq(enter(0x202, 1)->num, 7);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE + 5);
+	ck_assert_uint_eq(enter(0x202, 2)->num, 7);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE + 5);
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_NMI_WINDOW | PROC_INTR_WINDOW);
 	ck_assert_uint_eq(enter(0x202, 0)->num, 8);            /* NMI window first (26.7.6) */
 	ck_assert_uint_eq(enter(0x202, 8)->num, 7);            /* NMI blocking */
+}
+END_TEST
+
+/* A block run from the start with the given entry RFLAGS. */
+static const struct outcome *run(const struct rop *b, uint32_t n, uint64_t rflags)
+{
+	guest_arm(m, b, n);
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	m->steps = 0;
+	m->vmx.exit_advance = 0;
+	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = rflags };
+	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	guest_run(m);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
+	return &res.alt[0];
+}
+
+/* 25.5.2: MTF exits after each instruction, RIP at the next one. */
+START_TEST(mtf_after_each_instruction)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_MTF);
+	struct rop b[] = { { .op = OP_G_NOP }, { .op = OP_G_CPUID } };
+	const struct outcome *o = run(b, 2, 2);
+	ck_assert_uint_eq(o->num, 37);
+	ck_assert_uint_eq(o->have, EXF_QUAL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE + 1);
+	ck_assert(!(o->have & EXF_LEN));
+}
+END_TEST
+
+/* sti; nop with interrupt-window exiting: STI blocks for the nop, the
+ * window opens after it. */
+START_TEST(sti_blocking_then_window)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_INTR_WINDOW);
+	struct rop b[] = { { .op = OP_G_STI }, { .op = OP_G_NOP }, { .op = OP_G_NOP } };
+	ck_assert_uint_eq(run(b, 3, 2)->num, 7);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_CODE + 2);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTERRUPTIBILITY_INFO), 0);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RFLAGS), 0x202);
 }
 END_TEST
 
@@ -119,6 +164,8 @@ static Suite *guest_event_suite(void)
 	tcase_add_test(t, other_event_is_pending_mtf);
 	tcase_add_test(t, preemption_timer_zero);
 	tcase_add_test(t, interrupt_and_nmi_windows);
+	tcase_add_test(t, mtf_after_each_instruction);
+	tcase_add_test(t, sti_blocking_then_window);
 	suite_add_tcase(s, t);
 	return s;
 }
