@@ -121,6 +121,17 @@ static inline int probe_exit_has_len(uint32_t reason, uint32_t intr)
 }
 
 
+/* Does `vmresume` advance GUEST_RIP past the exiting instruction (DESIGN.md:
+ * after an exit caused by an instruction the guest executed)?  Not after
+ * exceptions, task switches, EPT violations or APIC accesses, whose length
+ * (when defined) is not an instruction a hypervisor skips.  Mirrors
+ * advances() in refvmm/exit.c: keep the two in step. */
+static inline int probe_exit_advances(uint32_t reason, uint32_t intr)
+{
+	uint32_t basic = reason & 0xffff;
+	return probe_exit_has_len(reason, intr) && basic != 0 && basic != 9 && basic != 44 && basic != 48;
+}
+
 #ifndef PROBE_KERNEL
 /* ---- the harness side (probe_proto.c) ---- */
 #include <stdbool.h>

@@ -188,7 +188,7 @@ static void out_exit(uint32_t id, uint32_t i)
 	for (unsigned k = 0; k < 10; k++)
 		con_hex(v[k]);
 	con_nl();
-	resume.has_len = probe_exit_has_len((uint32_t)v[0], (uint32_t)v[6]);
+	resume.has_len = probe_exit_advances((uint32_t)v[0], (uint32_t)v[6]);
 	resume.len = (uint32_t)v[4];
 	resume.rip_written = 0;
 }

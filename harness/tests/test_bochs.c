@@ -14,7 +14,7 @@
 #define VW(f, v) S(VMWRITE, f, v)
 
 enum { VMXON_OK, VMXON_TWICE, VMXON_TWICE_CURRENT, PTRLD_UNALIGNED, PTRLD_UNALIGNED_NOCUR,
-       VMREAD_NOCUR, ROUNDTRIP, VMXOFF_OUTSIDE, CPL3_VMXON, ENTRY_CPUID, HANG, AFTER_HANG, NCASES };
+       VMREAD_NOCUR, ROUNDTRIP, VMXOFF_OUTSIDE, CPL3_VMXON, ENTRY_CPUID, HANG, AFTER_HANG, BASIC_DEFAULT, BASIC_SANDY, NCASES };
 
 static const struct rop c_vmxon_ok[] = { R(VMXON, TM_VMXON_REGION) };
 static const struct rop c_vmxon_twice[] = { R(VMXON, TM_VMXON_REGION), R(VMXON, TM_VMXON_REGION) };
@@ -28,6 +28,7 @@ static const struct rop c_roundtrip[] = {
 };
 static const struct rop c_vmxoff_outside[] = { R(VMXOFF) };
 static const struct rop c_cpl3_vmxon[] = { R(CPL, 3), R(VMXON, TM_VMXON_REGION) };
+static const struct rop c_basic[] = { R(RDMSR, 0x480), R(RDMSR, 0x48b) };
 
 /* A 64-bit L2 on the test machine's state (SDM 26.2, 26.3). */
 #define VMCS64(pin, proc, exitc, entryc) \
@@ -78,7 +79,7 @@ static struct rcase cases[NCASES] = {
 	CASE(PTRLD_UNALIGNED_NOCUR, c_ptrld_unal_nocur), CASE(VMREAD_NOCUR, c_vmread_nocur),
 	CASE(ROUNDTRIP, c_roundtrip), CASE(VMXOFF_OUTSIDE, c_vmxoff_outside),
 	CASE(CPL3_VMXON, c_cpl3_vmxon), CASE(ENTRY_CPUID, c_entry), CASE(HANG, c_hang),
-	CASE(AFTER_HANG, c_vmxon_ok),
+	CASE(AFTER_HANG, c_vmxon_ok), CASE(BASIC_DEFAULT, c_basic), CASE(BASIC_SANDY, c_basic),
 };
 static struct case_result results[NCASES];
 static int have_bochs;
@@ -96,6 +97,7 @@ static void run_all(void)
 	have_bochs = 1;
 	for (int i = 0; i < NCASES; i++)
 		p[i] = &cases[i];
+	snprintf(cases[BASIC_SANDY].profile, sizeof cases[BASIC_SANDY].profile, "bochs-corei7_sandy_bridge_2600k");
 	b->run(&o, p, NCASES, results);
 }
 
@@ -201,6 +203,25 @@ START_TEST(hang_costs_only_itself)
 }
 END_TEST
 
+/* A case naming a bochs-MODEL profile runs on that model: RDMSR of
+ * IA32_VMX_BASIC and IA32_VMX_PROCBASED_CTLS2 give that model's values. */
+START_TEST(case_profile_picks_model)
+{
+	NEED_BOCHS();
+	static const char *const prof[2] = { "bochs-corei7_skylake_x", "bochs-corei7_sandy_bridge_2600k" };
+	for (int k = 0; k < 2; k++) {
+		int c = k ? BASIC_SANDY : BASIC_DEFAULT;
+		const struct vmx_caps *want = caps_builtin(prof[k]);
+		ck_assert_ptr_nonnull(want);
+		ck_assert_str_eq(results[c].profile, prof[k]);
+		ck_assert_int_eq(out(c, 0)->kind, OUT_VALUE);
+		ck_assert_uint_eq(out(c, 0)->value, want->msr[CAP_BASIC]);
+		ck_assert_uint_eq(out(c, 1)->value, want->msr[CAP_PROCBASED2]);
+	}
+	ck_assert_uint_ne(out(BASIC_DEFAULT, 1)->value, out(BASIC_SANDY, 1)->value);
+}
+END_TEST
+
 /* The probe's report on this model agrees with the built-in profile. */
 START_TEST(profile_matches_builtin)
 {
@@ -261,6 +282,7 @@ static Suite *bochs_suite(void)
 	tcase_add_test(t, hang_costs_only_itself);
 	tcase_add_test(t, profile_matches_builtin);
 	tcase_add_test(t, big_batch);
+	tcase_add_test(t, case_profile_picks_model);
 	suite_add_tcase(s, t);
 	return s;
 }
