@@ -36,7 +36,7 @@ static void save_guest(struct refvmm *m, uint32_t exitc)
 	gw(m, VF_GUEST_CR0, c->cr0);
 	gw(m, VF_GUEST_CR3, c->cr3);
 	gw(m, VF_GUEST_CR4, c->cr4);
-	if (exitc & EXIT_SAVE_DEBUG) {
+	if (!CHECK(m, EXIT_SAVE_DEBUG_CONTROLS, !(exitc & EXIT_SAVE_DEBUG))) {
 		gw(m, VF_GUEST_DR7, c->dr[7]);
 		gw(m, VF_GUEST_IA32_DEBUGCTL, c->debugctl);
 	}
@@ -69,9 +69,9 @@ static void save_guest(struct refvmm *m, uint32_t exitc)
 	gw(m, VF_GUEST_SYSENTER_CS, c->sysenter_cs);
 	gw(m, VF_GUEST_SYSENTER_ESP, c->sysenter_esp);
 	gw(m, VF_GUEST_SYSENTER_EIP, c->sysenter_eip);
-	if (exitc & EXIT_SAVE_PAT)
+	if (!CHECK(m, EXIT_SAVE_PAT, !(exitc & EXIT_SAVE_PAT)))
 		gw(m, VF_GUEST_IA32_PAT, c->pat);
-	if (exitc & EXIT_SAVE_EFER)
+	if (!CHECK(m, EXIT_SAVE_EFER, !(exitc & EXIT_SAVE_EFER)))
 		gw(m, VF_GUEST_IA32_EFER, c->efer);
 	gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, c->interruptibility);
 	gw(m, VF_GUEST_ACTIVITY_STATE, c->activity);
@@ -95,12 +95,12 @@ static void load_host(struct refvmm *m, uint32_t exitc)
 	c->gpr[RSP] = gv(m, VF_HOST_RSP);
 	c->rip = gv(m, VF_HOST_RIP);
 	c->rflags = 2;                     /* 27.5.3 */
-	if (exitc & EXIT_LOAD_PAT)
+	if (!CHECK(m, EXIT_HOST_LOAD_PAT, !(exitc & EXIT_LOAD_PAT)))
 		c->pat = gv(m, VF_HOST_IA32_PAT);
 	if (exitc & EXIT_LOAD_PERF)
 		c->perf_global_ctrl = gv(m, VF_HOST_IA32_PERF_GLOBAL_CTRL);
 	bool lm = exitc & EXIT_HOST_64;
-	if (exitc & EXIT_LOAD_EFER)
+	if (!CHECK(m, EXIT_HOST_LOAD_EFER, !(exitc & EXIT_LOAD_EFER)))
 		c->efer = gv(m, VF_HOST_IA32_EFER);
 	else   /* 27.5.1: LMA and LME take the host address-space size */
 		c->efer = (c->efer & ~0x500ull) | (lm ? 0x500 : 0);
@@ -139,8 +139,11 @@ static bool load_msrs(struct refvmm *m)
 	for (uint64_t i = 0; i < n && i < 512; i++) {
 		uint64_t w0 = mem_read64(&m->mem, a + 16 * i), v = mem_read64(&m->mem, a + 16 * i + 8);
 		uint32_t msr = (uint32_t)w0;
+		/* 27.6: reserved bits, FS/GS base, x2APIC range, SMM monitor
+		 * control, and MSRs a WRMSR would #GP on (VMX capabilities) */
 		if (!CHECK(m, EXIT_ABORT_MSR_LOAD, (w0 >> 32) == 0 && msr >> 8 != 0x8 &&
-			   (msr < 0x480 || msr > 0x491)))
+			   msr != 0xc0000100 && msr != 0xc0000101 && msr != 0x9b &&
+			   (msr < 0x480 || msr > 0x493)))
 			return false;
 		if (msr == 0xc0000080)
 			m->cpu.efer = v;
@@ -148,6 +151,48 @@ static bool load_msrs(struct refvmm *m)
 			m->cpu.pat = v;
 	}
 	return true;
+}
+
+/* L2's value of an MSR the model keeps; false when it keeps none. */
+static bool msr_value(const struct cpu_state *c, uint32_t msr, uint64_t *v)
+{
+	switch (msr) {
+	case 0x10: *v = c->tsc; return true;
+	case 0x48: *v = c->spec_ctrl; return true;
+	case 0x174: *v = c->sysenter_cs; return true;
+	case 0x175: *v = c->sysenter_esp; return true;
+	case 0x176: *v = c->sysenter_eip; return true;
+	case 0x1d9: *v = c->debugctl; return true;
+	case 0x277: *v = c->pat; return true;
+	case 0xc0000080: *v = c->efer; return true;
+	case 0xc0000081: *v = c->star; return true;
+	case 0xc0000082: *v = c->lstar; return true;
+	case 0xc0000083: *v = c->cstar; return true;
+	case 0xc0000084: *v = c->fmask; return true;
+	case 0xc0000100: *v = c->seg[SEG_FS].base; return true;
+	case 0xc0000101: *v = c->seg[SEG_GS].base; return true;
+	case 0xc0000102: *v = c->kernel_gs_base; return true;
+	case 0xc0000103: *v = c->tsc_aux; return true;
+	default: return false;
+	}
+}
+
+/* 27.4: the VM-exit MSR-store area gets L2's MSR values; a bad entry
+ * (reserved bits, x2APIC range, IA32_SMBASE) is a VMX abort with
+ * indicator 1.  MSRs the model does not keep: unmodelled. */
+static int store_msrs(struct refvmm *m)
+{
+	uint64_t n = gv(m, VF_VM_EXIT_MSR_STORE_COUNT), a = gv(m, VF_VM_EXIT_MSR_STORE_ADDR);
+	for (uint64_t i = 0; i < n && i < 512; i++) {
+		uint64_t w0 = mem_read64(&m->mem, a + 16 * i), v = 0;
+		uint32_t msr = (uint32_t)w0;
+		if (!CHECK(m, EXIT_ABORT_MSR_STORE, (w0 >> 32) == 0 && msr >> 8 != 0x8 && msr != 0x9e))
+			return -1;
+		if (!msr_value(&m->cpu, msr, &v))
+			return 1;
+		(void)mem_write64(&m->mem, a + 16 * i + 8, v);
+	}
+	return 0;
 }
 
 /* 27.7: VMX abort: the indicator goes to the VMCS region (offset 4). */
@@ -188,6 +233,22 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
 	 * interruption-information field */
 	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, gv(m, VF_VM_ENTRY_INTR_INFO_FIELD) & ~(1ull << 31));
 	save_guest(m, exitc);
+	int st = store_msrs(m);
+	if (st > 0) {
+		m->cpu = m->host;
+		m->vmx.nonroot = false;
+		if (m->res) {
+			m->res->nalt = 1;
+			m->res->alt[0] = (struct outcome){ .kind = OUT_UNMODELLED };
+		}
+		return;
+	}
+	if (st < 0) {
+		load_host(m, exitc);
+		m->vmx.nonroot = false;
+		vmx_abort(m, 1);
+		return;
+	}
 	/* 27.3.4 "save VMX-preemption timer value": the model's timer does
 	 * not count, so the saved value is the loaded one (already there) */
 	m->vmx.exit_advance = e->have & EXF_LEN && advances(e->reason) ? (uint8_t)e->len : 0;

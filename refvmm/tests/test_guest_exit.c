@@ -272,8 +272,33 @@ START_TEST(save_efer_pat_controls)
 	struct rop b[] = { { .op = OP_G_CPUID } };
 	run(b, 1);
 	ck_assert_uint_eq(gv(m, VF_GUEST_IA32_EFER), TM_L1_EFER);
+	ck_assert(fired(R_EXIT_SAVE_EFER) && fired(R_EXIT_SAVE_PAT));
+	ck_assert(!fired(R_EXIT_HOST_LOAD_EFER));
 	/* host EFER without "load EFER": LMA/LME = host address-space size */
 	ck_assert_uint_eq(m->cpu.efer & 0x500, 0x500);
+}
+END_TEST
+
+/* 27.4: the MSR-store area gets L2's values; x2APIC MSR: abort 1. */
+START_TEST(exit_msr_store)
+{
+	gw(m, VF_VM_EXIT_MSR_STORE_COUNT, 2);
+	gw(m, VF_VM_EXIT_MSR_STORE_ADDR, TM_MSR_AREA);
+	ck_assert(mem_write64(&m->mem, TM_MSR_AREA, 0xc0000080));
+	ck_assert(mem_write64(&m->mem, TM_MSR_AREA + 16, 0x277));
+	struct rop b[] = { { .op = OP_G_CPUID } };
+	run(b, 1);
+	expect_exit(10, QL, m->vmx.block_rip[0]);
+	ck_assert_uint_eq(mem_read64(&m->mem, TM_MSR_AREA + 8), TM_L1_EFER);   /* L2's EFER (enter()) */
+	ck_assert_uint_eq(mem_read64(&m->mem, TM_MSR_AREA + 24), 0);
+	ck_assert(mem_write64(&m->mem, TM_MSR_AREA + 16, 0x808));
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	m->vmx.guest_rip_written = true;
+	run(b, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_ABORT);
+	ck_assert_uint_eq(res.alt[0].num, 1);
+	ck_assert_uint_eq(mem_read32(&m->mem, TM_VMCS0 + 4), 1);
+	ck_assert(fired(R_EXIT_ABORT_MSR_STORE));
 }
 END_TEST
 
@@ -294,6 +319,7 @@ static Suite *guest_exit_suite(void)
 	tcase_add_test(t, rdtscp_disabled_is_ud);
 	tcase_add_test(t, exit_msr_load_abort);
 	tcase_add_test(t, save_efer_pat_controls);
+	tcase_add_test(t, exit_msr_store);
 	suite_add_tcase(s, t);
 	return s;
 }
