@@ -83,7 +83,18 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static long file_size(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 int probe_spawn(char *const argv[], const char *out, double timeout)
+{
+	return probe_spawn_watch(argv, out, NULL, timeout, 0);
+}
+
+int probe_spawn_watch(char *const argv[], const char *out, const char *watch, double timeout, double stall)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -100,7 +111,8 @@ int probe_spawn(char *const argv[], const char *out, double timeout)
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	double end = now() + timeout;
+	double t0 = now(), end = t0 + timeout, moved = t0;
+	long size = -1;
 	int st;
 	for (unsigned spin = 0;; spin++) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
@@ -108,7 +120,15 @@ int probe_spawn(char *const argv[], const char *out, double timeout)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (now() > end) {
+		double t = now();
+		if (watch && stall > 0) {
+			long sz = file_size(watch);
+			if (sz != size) {
+				size = sz;
+				moved = t;
+			}
+		}
+		if (t > end || (watch && stall > 0 && t - moved > stall)) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return -2;
@@ -191,9 +211,11 @@ static int boot(const struct probe_vm *vm, const char *dir, const char *rundir, 
 {
 	char *argv[32], store[8][PROBE_PATH_MAX], out[PROBE_PATH_MAX], log[PROBE_PATH_MAX];
 	snprintf(log, sizeof log, "%s/console.txt", dir);
-	int st = vm->command(dir, rundir, model, argv, store) ? -1 :
-		 probe_spawn(argv, log, timeout + vm->boot_seconds);
 	snprintf(out, sizeof out, "%s/%s", dir, vm->stream);
+	/* a probe prints every few milliseconds; silence means a hang */
+	double stall = vm->boot_seconds + (timeout < PROBE_STALL ? timeout : PROBE_STALL);
+	int st = vm->command(dir, rundir, model, argv, store) ? -1 :
+		 probe_spawn_watch(argv, log, out, timeout + vm->boot_seconds, stall);
 	*text = probe_read_all(out, len);
 	return st;
 }

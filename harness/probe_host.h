@@ -41,6 +41,10 @@ int probe_images_write(const char *dir, char *why, size_t len);
  * its process group after `timeout` seconds.  Returns the exit status,
  * -2 on timeout, -1 when it could not start. */
 int probe_spawn(char *const argv[], const char *out, double timeout);
+/* The same, also killing it when `watch` has not grown for `stall` seconds. */
+int probe_spawn_watch(char *const argv[], const char *out, const char *watch, double timeout, double stall);
+/* Seconds without output after which a boot counts as hung. */
+#define PROBE_STALL 2.0
 char *probe_read_all(const char *path, size_t *len);
 int probe_on_path(const char *prog);
 /* rm -rf of a temp dir this process made. */
