@@ -15,7 +15,7 @@
 #define VW(f, v) S(VMWRITE, f, v)
 
 enum { VMXON_OK, VMXON_TWICE, VMXON_TWICE_CURRENT, PTRLD_UNALIGNED, PTRLD_UNALIGNED_NOCUR,
-       VMREAD_NOCUR, ROUNDTRIP, VMXOFF_OUTSIDE, CPL3_VMXON, ENTRY_CPUID, HANG, AFTER_HANG, BASIC_DEFAULT, BASIC_SANDY, NCASES };
+       VMREAD_NOCUR, ROUNDTRIP, VMXOFF_OUTSIDE, CPL3_VMXON, ENTRY_CPUID, HANG, AFTER_HANG, BASIC_DEFAULT, BASIC_SANDY, TRIPLE, AFTER_TRIPLE, NCASES };
 
 static const struct rop c_vmxon_ok[] = { R(VMXON, TM_VMXON_REGION) };
 static const struct rop c_vmxon_twice[] = { R(VMXON, TM_VMXON_REGION), R(VMXON, TM_VMXON_REGION) };
@@ -29,6 +29,9 @@ static const struct rop c_roundtrip[] = {
 };
 static const struct rop c_vmxoff_outside[] = { R(VMXOFF) };
 static const struct rop c_cpl3_vmxon[] = { R(CPL, 3), R(VMXON, TM_VMXON_REGION) };
+/* CR3 -> an all-zero page: the next fetch page-faults, so does the #PF
+ * delivery, then #DF: a triple fault, which ends Bochs (shutdown). */
+static const struct rop c_triple[] = { R(MOV_CR, 3, 0x1800000) };
 static const struct rop c_basic[] = { R(RDMSR, 0x480), R(RDMSR, 0x48b) };
 
 /* A 64-bit L2 on the test machine's state (SDM 26.2, 26.3). */
@@ -81,6 +84,7 @@ static struct rcase cases[NCASES] = {
 	CASE(ROUNDTRIP, c_roundtrip), CASE(VMXOFF_OUTSIDE, c_vmxoff_outside),
 	CASE(CPL3_VMXON, c_cpl3_vmxon), CASE(ENTRY_CPUID, c_entry), CASE(HANG, c_hang),
 	CASE(AFTER_HANG, c_vmxon_ok), CASE(BASIC_DEFAULT, c_basic), CASE(BASIC_SANDY, c_basic),
+	CASE(TRIPLE, c_triple), CASE(AFTER_TRIPLE, c_vmxon_ok),
 };
 static struct case_result results[NCASES];
 static int have_bochs;
@@ -214,6 +218,15 @@ START_TEST(hang_costs_only_itself)
 }
 END_TEST
 
+START_TEST(triple_fault_costs_only_itself)
+{
+	NEED_BOCHS();
+	ck_assert_int_eq(results[TRIPLE].status, CS_FAULT);
+	ck_assert_msg(strstr(results[TRIPLE].msg, "stopped in this case"), "%s", results[TRIPLE].msg);
+	is(AFTER_TRIPLE, 0, OUT_OK, 0);
+}
+END_TEST
+
 /* A case naming a bochs-MODEL profile runs on that model: RDMSR of
  * IA32_VMX_BASIC and IA32_VMX_PROCBASED_CTLS2 give that model's values. */
 START_TEST(case_profile_picks_model)
@@ -294,6 +307,7 @@ static Suite *bochs_suite(void)
 	tcase_add_test(t, profile_matches_builtin);
 	tcase_add_test(t, big_batch);
 	tcase_add_test(t, case_profile_picks_model);
+	tcase_add_test(t, triple_fault_costs_only_itself);
 	suite_add_tcase(s, t);
 	return s;
 }
