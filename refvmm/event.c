@@ -3,9 +3,6 @@
  * VMX-preemption timer of zero, NMI window, interrupt window. */
 #include "guest_priv.h"
 
-/* Interruption types, Table 24-16 (VM-entry interruption information). */
-enum { IT_EXT = 0, IT_NMI = 2, IT_HW_EXC = 3, IT_SW_INT = 4, IT_PRIV_SW_EXC = 5,
-       IT_SW_EXC = 6, IT_OTHER = 7 };
 
 #define PIN_VIRTUAL_NMIS (1u << 5)
 #define PIN_PREEMPT      (1u << 6)
@@ -29,10 +26,10 @@ static enum gstep inject(struct refvmm *m, uint32_t info)
 	struct cpu_state *c = &m->cpu;
 	bool sw = type == IT_SW_INT || type == IT_SW_EXC || type == IT_PRIV_SW_EXC;
 	uint64_t ret = c->rip + (sw ? gv(m, VF_VM_ENTRY_INSTRUCTION_LEN) : 0);
-	enum gstep st = guest_deliver(m, vector, ret, info >> 11 & 1,
-				      (uint32_t)gv(m, VF_VM_ENTRY_EXCEPTION_ERROR_CODE));
+	enum gstep st = guest_deliver(m, (struct gevent){ vector, (uint8_t)type, info >> 11 & 1,
+				      (uint32_t)gv(m, VF_VM_ENTRY_EXCEPTION_ERROR_CODE), ret });
 	/* 26.6.1.2: an injected NMI blocks NMIs (virtual NMIs: virtual blocking) */
-	if (type == IT_NMI)
+	if (type == IT_NMI && st == G_JUMPED)
 		c->interruptibility |= BLOCK_NMI;
 	return st;
 }

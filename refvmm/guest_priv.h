@@ -81,9 +81,14 @@ enum gstep guest_insn_exit(struct refvmm *m, uint32_t reason, uint64_t qual,
 /* An exception raised by the current op (guest_exc.c): an exit when the
  * exception bitmap says so, otherwise delivery through L2's IDT. */
 enum gstep guest_exception(struct refvmm *m, uint8_t vector, bool has_err, uint32_t err);
-/* Delivery through L2's IDT to the stub of `vector` (64-bit frame,
- * return address ret): G_JUMPED. */
-enum gstep guest_deliver(struct refvmm *m, uint8_t vector, uint64_t ret, bool has_err, uint32_t err);
+/* Interruption types, Table 24-16 / 27.2.2. */
+enum { IT_EXT = 0, IT_NMI = 2, IT_HW_EXC = 3, IT_SW_INT = 4, IT_PRIV_SW_EXC = 5,
+       IT_SW_EXC = 6, IT_OTHER = 7 };
+/* An event being delivered through L2's IDT; ret is the RIP it pushes. */
+struct gevent { uint8_t vector, type; bool has_err; uint32_t err; uint64_t ret; };
+/* Delivery to the stub of e.vector (G_JUMPED), or the exit a fault
+ * during delivery causes (G_EXITED). */
+enum gstep guest_deliver(struct refvmm *m, struct gevent e);
 /* event.c: injection and the exits before L2's first instruction (26.6,
  * 26.7); G_NEXT when L2 runs. */
 enum gstep event_on_entry(struct refvmm *m);

@@ -7,6 +7,7 @@
 
 static struct refvmm *m;
 static struct result res;
+static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
@@ -39,6 +40,7 @@ static const struct outcome *enter(uint64_t rflags, uint32_t intr_state)
 				     .interruptibility = intr_state };
 	m->cpu.seg[SEG_CS].sel = TM_SEL_CODE64;
 	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 	ck_assert_uint_eq(res.nalt, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
@@ -123,6 +125,7 @@ static const struct outcome *run(const struct rop *b, uint32_t n, uint64_t rflag
 	m->vmx.exit_advance = 0;
 	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = rflags };
 	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
 	return &res.alt[0];

@@ -11,6 +11,7 @@
 
 static struct refvmm *m;
 static struct result res;
+static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
@@ -50,6 +51,7 @@ static void enter(void)
 	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = 2, .cr0 = TM_L1_CR0,
 				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
 	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 }
 
@@ -302,6 +304,41 @@ START_TEST(exit_msr_store)
 }
 END_TEST
 
+/* IDT limit 0x5f covers vectors 0-5 only: #UD (6) delivery is #GP(6*8+2+1);
+ * #GP (13) delivery fails too: contributory on benign → deliver #GP,
+ * whose failure (contributory on contributory) → #DF, whose failure is a
+ * triple fault (25.2: exit 2). */
+START_TEST(triple_fault)
+{
+	idt_limit = 0x5f;
+	struct rop b[] = { { .op = OP_G_UD2 } };
+	run(b, 1);
+	const struct outcome *o = expect_exit(2, EXF_QUAL, m->vmx.block_rip[0]);
+	ck_assert_uint_eq(o->qual, 0);
+	ck_assert(fired(R_EXIT_TRIPLE_FAULT) && fired(R_EXIT_EXC_DOUBLE_FAULT));
+	idt_limit = TM_IDT_LIMIT;
+}
+END_TEST
+
+/* #GP during delivery of #UD, intercepted: exit 0 with the #GP in the
+ * interruption information and the #UD in IDT-vectoring information. */
+START_TEST(fault_during_delivery)
+{
+	idt_limit = 0x5f;
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 13);
+	struct rop b[] = { { .op = OP_G_UD2 } };
+	run(b, 1);
+	const struct outcome *o = expect_exit(0, EXF_QUAL | EXF_INTR | EXF_INTR_ERR | EXF_IDT,
+					      m->vmx.block_rip[0]);
+	ck_assert_uint_eq(o->intr, 0x80000b0d);
+	ck_assert_uint_eq(o->intr_err, 6 * 8 + 2 + 1);
+	ck_assert_uint_eq(o->idt, 0x80000306);
+	ck_assert_uint_eq(gv(m, VF_IDT_VECTORING_INFO_FIELD), 0x80000306);
+	ck_assert_uint_eq(gv(m, VF_VM_EXIT_INTR_ERROR_CODE), 0x33);
+	idt_limit = TM_IDT_LIMIT;
+}
+END_TEST
+
 static Suite *guest_exit_suite(void)
 {
 	Suite *s = suite_create("guest_exit");
@@ -320,6 +357,8 @@ static Suite *guest_exit_suite(void)
 	tcase_add_test(t, exit_msr_load_abort);
 	tcase_add_test(t, save_efer_pat_controls);
 	tcase_add_test(t, exit_msr_store);
+	tcase_add_test(t, triple_fault);
+	tcase_add_test(t, fault_during_delivery);
 	suite_add_tcase(s, t);
 	return s;
 }

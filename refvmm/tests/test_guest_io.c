@@ -7,6 +7,7 @@
 
 static struct refvmm *m;
 static struct result res;
+static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
@@ -41,6 +42,7 @@ static const struct outcome *run1(uint16_t op, uint64_t a0, uint64_t a1)
 	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0,
 				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4 };
 	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 	ck_assert_uint_eq(res.nalt, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
