@@ -53,9 +53,13 @@ static int64_t locate(const struct vmx_state *v, uint64_t rip)
 	for (uint32_t i = 0; i < v->nblock; i++)
 		if (rip >= op_start(v, i) && rip <= v->block_rip[i])
 			return i;
-	if (rip >= TM_GUEST_IDT_STUBS && rip < TM_GUEST_IDT_STUBS + 256 * TM_GUEST_STUB_SIZE &&
-	    (rip - TM_GUEST_IDT_STUBS) % TM_GUEST_STUB_SIZE == 0)
-		return v->nblock;
+	if (rip >= TM_GUEST_IDT_STUBS && rip < TM_GUEST_IDT_STUBS + 256 * TM_GUEST_STUB_SIZE) {
+		uint64_t at = (rip - TM_GUEST_IDT_STUBS) % TM_GUEST_STUB_SIZE;
+		if (at == 0)
+			return v->nblock;        /* the stub's vmcall */
+		if (at == 3)
+			return v->nblock + 1;    /* its iretq */
+	}
 	return -1;
 }
 
@@ -121,6 +125,23 @@ static enum gstep run_prelude(struct refvmm *m, uint64_t end)
 	return m->cpu.rip == end ? G_NEXT : G_UNMODELLED;
 }
 
+/* IRETQ (48 CF) of a guest IDT stub: pops RIP, CS, RFLAGS, RSP, SS as
+ * the 64-bit frame lays them out (an error code, if the vector pushed
+ * one, is popped as RIP, exactly as on hardware). */
+static enum gstep stub_iretq(struct refvmm *m)
+{
+	struct cpu_state *c = &m->cpu;
+	uint64_t f[5];
+	if (mem_read(&m->mem, c->gpr[RSP], f, sizeof f) != 0)
+		return G_UNMODELLED;
+	c->rip = f[0];
+	c->seg[SEG_CS].sel = (uint16_t)f[1];
+	c->rflags = (f[2] & 0x3f7fd7) | 2;   /* reserved bits: 1 = 1, others 0 */
+	c->gpr[RSP] = f[3];
+	c->seg[SEG_SS].sel = (uint16_t)f[4];
+	return G_JUMPED;
+}
+
 /* The handler of an L2 op, from the table of its SDM area. */
 static guest_op_fn *handler(uint16_t op)
 {
@@ -144,6 +165,8 @@ static enum gstep step(struct refvmm *m)
 	if (i < 0)
 		return G_UNMODELLED;
 	v->pc = (uint32_t)i;
+	if ((uint32_t)i == v->nblock + 1)
+		return stub_iretq(m);
 	const struct rop *o = (uint32_t)i < v->nblock ? &v->block[i] : &stub_vmcall;
 	if ((uint32_t)i < v->nblock) {
 		enum gstep s = run_prelude(m, v->block_rip[i]);

@@ -32,6 +32,7 @@ static void setup(void)
 	gw(m, VF_HOST_TR_SELECTOR, TM_SEL_TSS);
 	gw(m, VF_HOST_TR_BASE, TM_TSS);
 	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	gw(m, VF_GUEST_RSP, TM_GUEST_STACK);
 }
 
 static void teardown(void)
@@ -50,7 +51,7 @@ static void enter(void)
 	m->host.rip = 0x1234;
 	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = 2, .cr0 = TM_L1_CR0,
 				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
 	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 }
@@ -339,6 +340,20 @@ START_TEST(fault_during_delivery)
 }
 END_TEST
 
+/* int 0x30 (not intercepted) → stub vmcall exit; vmresume advances past
+ * it to the stub's iretq, which returns after the int; the block ends
+ * with its implicit vmcall. */
+START_TEST(stub_iretq_returns)
+{
+	struct rop b[] = { { .op = OP_G_INTN, .a = { 0x30 } }, { .op = OP_G_NOP } };
+	run(b, 2);
+	expect_exit(18, QL, TM_GUEST_IDT_STUBS + 16 * 0x30);
+	enter();   /* vmresume: RIP advanced by 3 */
+	ck_assert_uint_eq(gv(m, VF_GUEST_RSP), TM_GUEST_STACK);   /* frame popped */
+	expect_exit(18, QL, m->vmx.block_rip[2]);
+}
+END_TEST
+
 static Suite *guest_exit_suite(void)
 {
 	Suite *s = suite_create("guest_exit");
@@ -358,6 +373,7 @@ static Suite *guest_exit_suite(void)
 	tcase_add_test(t, save_efer_pat_controls);
 	tcase_add_test(t, exit_msr_store);
 	tcase_add_test(t, triple_fault);
+	tcase_add_test(t, stub_iretq_returns);
 	tcase_add_test(t, fault_during_delivery);
 	suite_add_tcase(s, t);
 	return s;
