@@ -270,6 +270,17 @@ static enum gstep user_wait(struct refvmm *m, uint32_t reason)
 static enum gstep g_umwait(struct refvmm *m, const struct rop *o) { (void)o; return user_wait(m, XR_UMWAIT); }
 static enum gstep g_tpause(struct refvmm *m, const struct rop *o) { (void)o; return user_wait(m, XR_TPAUSE); }
 
+/* XSAVES/XRSTORS: #UD unless "enable XSAVES/XRSTORS"; then they exit when
+ * EDX:EAX (all ones here) AND IA32_XSS AND the XSS-exiting bitmap is not
+ * zero (25.1.3).  The model does not keep IA32_XSS yet. */
+static enum gstep g_xsaves(struct refvmm *m, const struct rop *o)
+{
+	(void)o;
+	if (!CHECK(m, EXIT_XSAVES_ENABLE, proc2(m) & PROC2_XSAVES))
+		return guest_exception(m, 6, false, 0);
+	return G_UNMODELLED;
+}
+
 /* RSM outside SMM is #UD (the test machine never enters SMM). */
 static enum gstep g_rsm(struct refvmm *m, const struct rop *o)
 {
@@ -298,4 +309,5 @@ guest_op_fn *const guest_insn_ops[OP_COUNT] = {
 	[OP_G_LIDT] = g_lidt,       [OP_G_SLDT] = g_sldt,       [OP_G_STR] = g_str,
 	[OP_G_LLDT] = g_lldt,       [OP_G_LTR] = g_ltr,         [OP_G_UMWAIT] = g_umwait,
 	[OP_G_TPAUSE] = g_tpause,   [OP_G_RSM] = g_rsm,         [OP_G_NOP] = g_nop,
+	[OP_G_XSAVES] = g_xsaves,   [OP_G_XRSTORS] = g_xsaves,
 };
