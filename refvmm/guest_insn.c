@@ -160,15 +160,26 @@ static enum gstep g_rdpmc(struct refvmm *m, const struct rop *o)
 	return ctl_exit(m, !CHECK(m, EXIT_RDPMC_CONTROL, !(proc(m) & PROC_RDPMC)), XR_RDPMC);
 }
 
-/* RDTSC without exiting: TSC + offset (25.3) into EDX:EAX. */
+/* What L2 reads as the TSC (25.3): with "use TSC scaling" the TSC times
+ * the multiplier, shifted right by 48; then plus the offset. */
+static void read_tsc(struct refvmm *m)
+{
+	uint64_t t = m->cpu.tsc;
+	if (proc(m) & PROC_TSC_OFFSET) {
+		if (proc2(m) & PROC2_TSC_SCALING)
+			t = (uint64_t)(((unsigned __int128)t * gv(m, VF_TSC_MULTIPLIER)) >> 48);
+		t += gv(m, VF_TSC_OFFSET);
+	}
+	m->cpu.gpr[RAX] = (uint32_t)t;
+	m->cpu.gpr[RDX] = t >> 32;
+}
+
 static enum gstep g_rdtsc(struct refvmm *m, const struct rop *o)
 {
 	(void)o;
 	if (!CHECK(m, EXIT_RDTSC_CONTROL, !(proc(m) & PROC_RDTSC)))
 		return plain_exit(m, XR_RDTSC);
-	uint64_t t = m->cpu.tsc + (proc(m) & PROC_TSC_OFFSET ? gv(m, VF_TSC_OFFSET) : 0);
-	m->cpu.gpr[RAX] = (uint32_t)t;
-	m->cpu.gpr[RDX] = t >> 32;
+	read_tsc(m);
 	return G_NEXT;
 }
 
@@ -180,6 +191,8 @@ static enum gstep g_rdtscp(struct refvmm *m, const struct rop *o)
 		return guest_exception(m, 6, false, 0);
 	if (!CHECK(m, EXIT_RDTSCP_CONTROL, !(proc(m) & PROC_RDTSC)))
 		return plain_exit(m, XR_RDTSCP);
+	read_tsc(m);
+	m->cpu.gpr[RCX] = (uint32_t)m->cpu.tsc_aux;
 	return G_NEXT;
 }
 

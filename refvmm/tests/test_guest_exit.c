@@ -354,6 +354,32 @@ START_TEST(stub_iretq_returns)
 }
 END_TEST
 
+/* 25.3: RDTSC reads (TSC * multiplier) >> 48 + offset with "use TSC
+ * offsetting" and "use TSC scaling"; the offset alone without scaling. */
+START_TEST(rdtsc_offset_and_scaling)
+{
+	struct rop b[] = { { .op = OP_G_RDTSC } };
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TSC_OFFSET | PROC_SECONDARY);
+	gw(m, VF_TSC_OFFSET, 0x100);
+	guest_arm(m, b, 1);
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .tsc = 0x1000 };
+	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	guest_run(m);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), m->vmx.block_rip[1]);   /* ran, then vmcall */
+	/* L2's RAX is not in the VMCS: run the handler alone and read it */
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_TSC_SCALING);
+	gw(m, VF_TSC_MULTIPLIER, 3ull << 47);   /* x1.5 */
+	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .tsc = 0x1000 };
+	m->cpu.gpr[RSP] = TM_GUEST_STACK;
+	const struct rop *r = &m->vmx.block[0];
+	ck_assert_int_eq(guest_insn_ops[r->op](m, r), G_NEXT);
+	ck_assert_uint_eq(m->cpu.gpr[RAX], 0x1800 + 0x100);
+	ck_assert_uint_eq(m->cpu.gpr[RDX], 0);
+}
+END_TEST
+
 static Suite *guest_exit_suite(void)
 {
 	Suite *s = suite_create("guest_exit");
@@ -374,6 +400,7 @@ static Suite *guest_exit_suite(void)
 	tcase_add_test(t, exit_msr_store);
 	tcase_add_test(t, triple_fault);
 	tcase_add_test(t, stub_iretq_returns);
+	tcase_add_test(t, rdtsc_offset_and_scaling);
 	tcase_add_test(t, fault_during_delivery);
 	suite_add_tcase(s, t);
 	return s;
