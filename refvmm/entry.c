@@ -1,0 +1,99 @@
+/* VM entry, SDM chapter 26 after the instruction checks (26.1): the
+ * control and host-state checks (26.2: all evaluated, VMfailValid 7/8),
+ * the guest-state checks (26.3.1: exit 33), loading guest state (26.3.2),
+ * MSR loading (26.4: exit 34), then L2 runs (guest_run). */
+#include "entry_priv.h"
+
+/* Fires of rules of one class so far: tells whether a check pass fired
+ * any rule without the check functions threading a count. */
+static uint64_t class_fires(const struct refvmm *m, enum rule_class cls)
+{
+	uint64_t n = 0;
+	for (int r = 0; r < RULE_COUNT; r++)
+		if (rule_table[r].cls == cls)
+			n += m->rule_fires[r];
+	return n;
+}
+
+static void add_alt(struct refvmm *m, struct outcome o)
+{
+	struct result *res = m->res;
+	if (!res || res->nalt >= RESULT_MAX_ALT)
+		return;
+	for (unsigned i = 0; i < res->nalt; i++)
+		if (res->alt[i].kind == o.kind && res->alt[i].num == o.num && res->alt[i].qual == o.qual)
+			return;
+	res->alt[res->nalt++] = o;
+}
+
+/* 26.2: VMfailValid with error 7 when a control rule fired (alt[0]), and
+ * error 8 as well when a host rule fired: the SDM leaves their order to
+ * the processor.  Nothing but the VM-instruction error field changes. */
+static void fail_valid(struct refvmm *m, bool ctl, bool host)
+{
+	uint32_t err = ctl ? 7 : 8;
+	gw(m, VF_VM_INSTRUCTION_ERROR, err);
+	if (m->res)
+		m->res->nalt = 0;
+	if (ctl)
+		add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 7 });
+	if (host)
+		add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 8 });
+}
+
+/* 26.3.1 / 26.8: a guest-state failure is exit 33 with the qualification
+ * of the fired rule (0 most, 2 PDPTE, 3 NMI injection, 4 link pointer);
+ * when rules of different qualifications fired, each is allowed. */
+static void entry_fail(struct refvmm *m, unsigned first_rule)
+{
+	struct result *res = m->res;
+	uint64_t qual = 0;
+	bool found = false;
+	if (res)
+		for (unsigned i = first_rule; i < res->nrules; i++)
+			if (rule_table[res->rules[i]].cls == RC_ENTRY_GUEST) {
+				qual = rule_table[res->rules[i]].arg;
+				found = true;
+				break;
+			}
+	(void)found;
+	m->host = m->cpu;
+	vmexit_entry_fail(m, 33, qual);   /* alt[0]: the first fired rule's */
+	if (!res || res->nalt == 0 || res->alt[0].kind != OUT_ENTRY_FAIL)
+		return;
+	struct outcome o = res->alt[0];
+	for (unsigned i = first_rule; i < res->nrules; i++)
+		if (rule_table[res->rules[i]].cls == RC_ENTRY_GUEST) {
+			o.qual = rule_table[res->rules[i]].arg;
+			add_alt(m, o);
+		}
+}
+
+void vmentry(struct refvmm *m, bool launch)
+{
+	uint64_t c0 = class_fires(m, RC_ENTRY_CTL), h0 = class_fires(m, RC_ENTRY_HOST);
+	entry_check_controls(m);
+	entry_check_host(m);
+	bool ctl = class_fires(m, RC_ENTRY_CTL) != c0, host = class_fires(m, RC_ENTRY_HOST) != h0;
+	if (ctl || host) {
+		fail_valid(m, ctl, host);
+		return;
+	}
+	unsigned first = m->res ? m->res->nrules : 0;
+	uint64_t g0 = class_fires(m, RC_ENTRY_GUEST);
+	entry_check_guest(m);
+	if (class_fires(m, RC_ENTRY_GUEST) != g0) {
+		entry_fail(m, first);
+		return;
+	}
+	m->host = m->cpu;
+	entry_load_guest(m);
+	uint32_t bad = entry_load_msrs(m);
+	if (bad) {
+		vmexit_entry_fail(m, 34, bad);
+		return;
+	}
+	if (launch)
+		(void)mem_write32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
+	guest_run(m);
+}

@@ -1,0 +1,163 @@
+/* SDM 26.3.1.2: checks on the guest segment registers, by mode (virtual-
+ * 8086, unrestricted guest, IA-32e).  Rules the SDM states per register
+ * have one ID per register, named in the tables below; the loops over
+ * ES..GS are their check sites (CHECK_ID). */
+#include "entry_priv.h"
+
+#define V(f) gv(m, VF_##f)
+#define AR_UNUSABLE (1u << 16)
+
+_Static_assert(VF_GUEST_TR_BASE - VF_GUEST_ES_BASE == SEG_TR - SEG_ES &&
+	       VF_GUEST_TR_LIMIT - VF_GUEST_ES_LIMIT == SEG_TR - SEG_ES &&
+	       VF_GUEST_TR_AR_BYTES - VF_GUEST_ES_AR_BYTES == SEG_TR - SEG_ES &&
+	       VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR == SEG_TR - SEG_ES,
+	       "guest segment fields follow enum seg_reg order");
+
+/* The per-register rules for ES, CS, SS, DS, FS, GS (enum seg_reg). */
+static const struct seg_rules {
+	enum rule_id v86, type, s, p, ar_res, gran;
+	int dpl;   /* -1: the register has no DPL >= RPL rule */
+} seg_rule[SEG_GS + 1] = {
+#define R(x) R_ENTRY_GUEST_SEG_##x
+	[SEG_ES] = { R(ES_V86), R(ES_TYPE), R(ES_S), R(ES_P), R(ES_AR_RESERVED), R(ES_GRANULARITY), R(ES_DPL) },
+	[SEG_CS] = { R(CS_V86), R(CS_TYPE), R(CS_S), R(CS_P), R(CS_AR_RESERVED), R(CS_GRANULARITY), -1 },
+	[SEG_SS] = { R(SS_V86), R(SS_TYPE), R(SS_S), R(SS_P), R(SS_AR_RESERVED), R(SS_GRANULARITY), -1 },
+	[SEG_DS] = { R(DS_V86), R(DS_TYPE), R(DS_S), R(DS_P), R(DS_AR_RESERVED), R(DS_GRANULARITY), R(DS_DPL) },
+	[SEG_FS] = { R(FS_V86), R(FS_TYPE), R(FS_S), R(FS_P), R(FS_AR_RESERVED), R(FS_GRANULARITY), R(FS_DPL) },
+	[SEG_GS] = { R(GS_V86), R(GS_TYPE), R(GS_S), R(GS_P), R(GS_AR_RESERVED), R(GS_GRANULARITY), R(GS_DPL) },
+#undef R
+};
+
+struct gseg { uint16_t sel; uint64_t base; uint32_t limit, ar; };
+
+static struct gseg load(const struct refvmm *m, enum seg_reg r)
+{
+	return (struct gseg){
+		.sel = (uint16_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
+		.base = gv(m, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
+		.limit = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
+		.ar = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
+	};
+}
+
+static unsigned type_of(uint32_t ar) { return ar & 0xf; }
+static unsigned dpl_of(uint32_t ar) { return (ar >> 5) & 3; }
+static bool usable(uint32_t ar) { return !(ar & AR_UNUSABLE); }
+static bool ar_reserved_ok(uint32_t ar) { return !(ar & 0xfffe0f00u); }
+
+/* Limit vs granularity: G = 0 needs limit[31:20] = 0, G = 1 needs
+ * limit[11:0] = FFFH. */
+static bool gran_ok(uint32_t limit, uint32_t ar)
+{
+	bool g = ar & (1u << 15);
+	return g ? (limit & 0xfff) == 0xfff : !(limit & 0xfff00000u);
+}
+
+/* Allowed types (Table 3-1 numbering) per register, outside v8086 mode. */
+static bool type_ok(enum seg_reg r, unsigned t, bool unr)
+{
+	switch (r) {
+	case SEG_CS:
+		return t == 9 || t == 11 || t == 13 || t == 15 || (unr && t == 3);
+	case SEG_SS:
+		return t == 3 || t == 7;
+	default:   /* accessed; code segments readable */
+		return (t & 1) && (!(t & 8) || (t & 2));
+	}
+}
+
+/* ES..GS: the checks the SDM states per register. */
+static void data_and_code(struct refvmm *m, bool v86, bool unr)
+{
+	for (int r = SEG_ES; r <= SEG_GS; r++) {
+		const struct seg_rules *k = &seg_rule[r];
+		struct gseg s = load(m, (enum seg_reg)r);
+		if (v86) {
+			CHECK_ID(m, k->v86, s.base == (uint64_t)s.sel << 4 && s.limit == 0xffff && s.ar == 0xf3);
+			continue;
+		}
+		if (r != SEG_CS && !usable(s.ar))
+			continue;
+		CHECK_ID(m, k->type, type_ok((enum seg_reg)r, type_of(s.ar), unr));
+		CHECK_ID(m, k->s, s.ar & 0x10);
+		CHECK_ID(m, k->p, s.ar & 0x80);
+		CHECK_ID(m, k->ar_res, ar_reserved_ok(s.ar));
+		CHECK_ID(m, k->gran, gran_ok(s.limit, s.ar));
+		if (k->dpl >= 0 && !unr && type_of(s.ar) <= 11)
+			CHECK_ID(m, (enum rule_id)k->dpl, dpl_of(s.ar) >= (s.sel & 3u));
+	}
+}
+
+/* CS and SS privilege rules and CS.L/D (26.3.1.2 access rights). */
+static void privilege(struct refvmm *m, bool v86, bool unr)
+{
+	struct gseg cs = load(m, SEG_CS), ss = load(m, SEG_SS);
+	if (!v86 && !unr)
+		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss.sel & 3) == (cs.sel & 3));
+	if (v86)
+		return;
+	unsigned t = type_of(cs.ar);
+	if (t == 3)
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_ACCESSED_DATA, dpl_of(cs.ar) == 0);
+	if (t == 9 || t == 11)
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_NONCONF, dpl_of(cs.ar) == dpl_of(ss.ar));
+	if (t == 13 || t == 15)
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_CONF, dpl_of(cs.ar) <= dpl_of(ss.ar));
+	bool pe = V(GUEST_CR0) & 1;
+	CHECK(m, ENTRY_GUEST_SEG_SS_DPL, (unr || dpl_of(ss.ar) == (ss.sel & 3u)) &&
+	      ((t != 3 && pe) || dpl_of(ss.ar) == 0));
+	if (V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E && (cs.ar & (1u << 13)))
+		CHECK(m, ENTRY_GUEST_SEG_CS_L_D, !(cs.ar & (1u << 14)));
+}
+
+/* Base addresses (26.3.1.2 "Base addresses"). */
+static void bases(struct refvmm *m)
+{
+	struct gseg ss = load(m, SEG_SS), ds = load(m, SEG_DS), es = load(m, SEG_ES);
+	struct gseg ldtr = load(m, SEG_LDTR);
+	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, V(GUEST_FS_BASE)));
+	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, V(GUEST_GS_BASE)));
+	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, V(GUEST_TR_BASE)));
+	if (usable(ldtr.ar))
+		CHECK(m, ENTRY_GUEST_SEG_LDTR_BASE_CANONICAL, canonical(m, ldtr.base));
+	CHECK(m, ENTRY_GUEST_SEG_CS_BASE_HIGH, !(V(GUEST_CS_BASE) >> 32));
+	if (usable(ss.ar))
+		CHECK(m, ENTRY_GUEST_SEG_SS_BASE_HIGH, !(ss.base >> 32));
+	if (usable(ds.ar))
+		CHECK(m, ENTRY_GUEST_SEG_DS_BASE_HIGH, !(ds.base >> 32));
+	if (usable(es.ar))
+		CHECK(m, ENTRY_GUEST_SEG_ES_BASE_HIGH, !(es.base >> 32));
+}
+
+/* TR and LDTR (26.3.1.2 selectors and access rights). */
+static void system_segs(struct refvmm *m)
+{
+	struct gseg tr = load(m, SEG_TR), ldtr = load(m, SEG_LDTR);
+	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
+	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr.sel & 4));
+	unsigned t = type_of(tr.ar);
+	CHECK(m, ENTRY_GUEST_SEG_TR_TYPE, ia32e ? t == 11 : (t == 3 || t == 11));
+	CHECK(m, ENTRY_GUEST_SEG_TR_S, !(tr.ar & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_TR_P, tr.ar & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_TR_AR_RESERVED, ar_reserved_ok(tr.ar));
+	CHECK(m, ENTRY_GUEST_SEG_TR_GRANULARITY, gran_ok(tr.limit, tr.ar));
+	CHECK(m, ENTRY_GUEST_SEG_TR_UNUSABLE, usable(tr.ar));
+	if (!usable(ldtr.ar))
+		return;
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_SEL_TI, !(ldtr.sel & 4));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_TYPE, type_of(ldtr.ar) == 2);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_S, !(ldtr.ar & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_P, ldtr.ar & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_AR_RESERVED, ar_reserved_ok(ldtr.ar));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_GRANULARITY, gran_ok(ldtr.limit, ldtr.ar));
+}
+
+void entry_check_seg(struct refvmm *m)
+{
+	bool v86 = V(GUEST_RFLAGS) & (1u << 17);
+	bool unr = proc2(m) & P2_UNRESTRICTED;
+	data_and_code(m, v86, unr);
+	privilege(m, v86, unr);
+	bases(m);
+	system_segs(m);
+}
