@@ -145,7 +145,8 @@ static void set_must0(struct refvmm *m, enum ctl_kind k)
 	if (k == CTL_PROC2)
 		set_proc2(m, 0);
 	uint64_t w = caps_ctl_width(k) == 64 ? ~0ull : 0xffffffffull;
-	gw(m, ctl_field(k), gv(m, ctl_field(k)) | lowbit(~caps_ctl_may1(&m->caps, k) & w));
+	uint64_t must0 = ~caps_ctl_may1(&m->caps, k) & w;   /* the highest: no control of a feature */
+	gw(m, ctl_field(k), gv(m, ctl_field(k)) | (1ull << (63 - __builtin_clzll(must0))));
 }
 
 static bool must1_nonzero(const struct vmx_caps *c, enum ctl_kind k) { return caps_ctl_must1(c, k) != 0; }
@@ -403,6 +404,24 @@ MUT(m_g_pdpte) { pae(m); S(SECONDARY_VM_EXEC_CONTROL, G(SECONDARY_VM_EXEC_CONTRO
 	(void)mem_write64(&m->mem, TM_SCRATCH, 0x3); }
 
 /* segments: vmcs64 unless noted */
+static void msr_entry(struct refvmm *m, uint64_t w0, uint64_t v)
+{
+	S(VM_ENTRY_MSR_LOAD_COUNT, 2);
+	S(VM_ENTRY_MSR_LOAD_ADDR, TM_MSR_AREA);
+	(void)mem_write64(&m->mem, TM_MSR_AREA, 0x174);   /* SYSENTER_CS = 0: loads */
+	(void)mem_write64(&m->mem, TM_MSR_AREA + 8, 0);
+	(void)mem_write64(&m->mem, TM_MSR_AREA + 16, w0);
+	(void)mem_write64(&m->mem, TM_MSR_AREA + 24, v);
+}
+MUT(m_msr_res) { msr_entry(m, 0x174ull | (1ull << 32), 0); }
+MUT(m_msr_fs) { msr_entry(m, 0xc0000100, 0); }
+MUT(m_msr_x2apic) { msr_entry(m, 0x808, 0); }
+MUT(m_msr_smm) { msr_entry(m, 0x9b, 0); }
+MUT(m_msr_gp) { msr_entry(m, 0x480, 0); }
+MUT(m_msr_efer) { msr_entry(m, 0xc0000080, TM_L1_EFER | 2); }
+MUT(m_msr_pat) { msr_entry(m, 0x277, 2); }
+MUT(m_msr_canon) { msr_entry(m, 0xc0000082, 1ull << 62); }
+
 MUT(m_s_tr_ti) { S(GUEST_TR_SELECTOR, TM_SEL_TSS | 4); }
 MUT(m_s_ldtr_ti) { S(GUEST_LDTR_SELECTOR, 4); S(GUEST_LDTR_AR_BYTES, 0x82); }
 MUT(m_s_ss_rpl) { S(GUEST_CS_SELECTOR, TM_SEL_CODE64 | 3); }
@@ -431,19 +450,64 @@ MUT(m_s_ldtr_res) { S(GUEST_LDTR_AR_BYTES, 0x182); }
 MUT(m_s_ldtr_gran) { S(GUEST_LDTR_AR_BYTES, 0x82); S(GUEST_LDTR_LIMIT, 0x100000); }
 MUT(m_s_cs_dpl3) { S(GUEST_CS_AR_BYTES, 0x8093 | 0x20); }   /* vmcs_unrestricted: type 3 */
 
+MUT(m_g_cet) { S(GUEST_CR4, G(GUEST_CR4) | (1ull << 23)); S(GUEST_CR0, G(GUEST_CR0) & ~(1ull << 16)); }
+MUT(m_g_ia32e_pg) { S(VM_ENTRY_CONTROLS, G(VM_ENTRY_CONTROLS) | ENTRYC_IA32E); S(GUEST_CR4, G(GUEST_CR4) | (1ull << 5)); }
+MUT(m_g_pcide) { S(GUEST_CR4, G(GUEST_CR4) | (1ull << 17)); }
+FITS(f_pcide) { return (c->msr[CAP_CR4_FIXED1] >> 17) & 1; }
+MUT(m_g_rip_high) { S(GUEST_RIP, 1ull << 32); }
+MUT(m_g_enclave) { S(GUEST_INTERRUPTIBILITY_INFO, 0x10); }
+/* virtual-8086 segments: selector 44H, base 440H, limit FFFFH, AR F3H */
+static void v86_segs(struct refvmm *m)
+{
+	for (int r = SEG_ES; r <= SEG_GS; r++) {
+		gw(m, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r), 0x44);
+		gw(m, (enum vmcs_field)(VF_GUEST_ES_BASE + r), 0x440);
+		gw(m, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r), 0xffff);
+		gw(m, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r), 0xf3);
+	}
+	S(GUEST_RFLAGS, G(GUEST_RFLAGS) | (1ull << 17));
+}
+MUT(m_g_rf_vm) { v86_segs(m); }   /* on vmcs_unrestricted: CR0.PE = 0 */
+/* from vmcs64: protected mode with 32-bit paging, virtual-8086 mode */
+static void v86(struct refvmm *m)
+{
+	S(VM_ENTRY_CONTROLS, G(VM_ENTRY_CONTROLS) & ~(uint64_t)(ENTRYC_IA32E | ENTRYC_LOAD_EFER));
+	S(GUEST_CR4, G(GUEST_CR4) & ~(1ull << 5));
+	v86_segs(m);
+}
+
+static void mr_v86(struct refvmm *m, int r) { v86(m); gw(m, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r), 0xf2); }
+static void ar_set(struct refvmm *m, int r, uint32_t clr, uint32_t set)
+{
+	enum vmcs_field f = (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r);
+	gw(m, f, (gv(m, f) & ~(uint64_t)clr) | set);
+}
+static void mr_type(struct refvmm *m, int r) { ar_set(m, r, 0xf, r == SEG_CS ? 3 : r == SEG_SS ? 11 : 2); }
+static void mr_s(struct refvmm *m, int r) { ar_set(m, r, 0x10, 0); }
+static void mr_p(struct refvmm *m, int r) { ar_set(m, r, 0x80, 0); }
+static void mr_res(struct refvmm *m, int r) { ar_set(m, r, 0, 0x100); }
+static void mr_gran(struct refvmm *m, int r) { gw(m, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r), 0xfffff000u); }
+static void mr_dpl(struct refvmm *m, int r)
+{
+	enum vmcs_field f = (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r);
+	gw(m, f, gv(m, f) | 3);
+}
+
 struct mutation {
 	enum rule_id rule;
 	const char *tmpl;
 	void (*fn)(struct refvmm *m);
 	bool (*fits)(const struct vmx_caps *c);
+	void (*fnr)(struct refvmm *m, int r);   /* instead of fn: per register */
+	int reg;
 };
 
-#define C(id, fn, fits) { R_ENTRY_CTL_##id, "vmcs64", fn, fits }
-#define CE(id, fn, fits) { R_ENTRY_CTL_##id, "vmcs64_ept", fn, fits }
-#define H(id, fn) { R_ENTRY_HOST_##id, "vmcs64", fn, NULL }
-#define HF(id, fn, fits) { R_ENTRY_HOST_##id, "vmcs64", fn, fits }
-#define GS(id, fn, fits) { R_ENTRY_GUEST_##id, "vmcs64", fn, fits }
-#define GU(id, fn, fits) { R_ENTRY_GUEST_##id, "vmcs_unrestricted", fn, fits }
+#define C(id, fn, fits) { R_ENTRY_CTL_##id, "vmcs64", fn, fits, NULL, 0 }
+#define CE(id, fn, fits) { R_ENTRY_CTL_##id, "vmcs64_ept", fn, fits, NULL, 0 }
+#define H(id, fn) { R_ENTRY_HOST_##id, "vmcs64", fn, NULL, NULL, 0 }
+#define HF(id, fn, fits) { R_ENTRY_HOST_##id, "vmcs64", fn, fits, NULL, 0 }
+#define GS(id, fn, fits) { R_ENTRY_GUEST_##id, "vmcs64", fn, fits, NULL, 0 }
+#define GU(id, fn, fits) { R_ENTRY_GUEST_##id, "vmcs_unrestricted", fn, fits, NULL, 0 }
 
 static const struct mutation mutations[] = {
 	C(PIN_ALLOWED0, m_pin_a0, f_pin_a0), C(PIN_ALLOWED1, m_pin_a1, f_pin_a1),
@@ -475,7 +539,7 @@ static const struct mutation mutations[] = {
 	C(VMREAD_BITMAP_ALIGN, m_vmread_align, f_shadow), C(VMREAD_BITMAP_ADDR, m_vmread_addr, f_shadow),
 	C(VMWRITE_BITMAP_ALIGN, m_vmwrite_align, f_shadow), C(VMWRITE_BITMAP_ADDR, m_vmwrite_addr, f_shadow),
 	C(VE_INFO_ALIGN, m_ve_align, f_ve), C(VE_INFO_ADDR, m_ve_addr, f_ve),
-	{ R_ENTRY_CTL_UNRESTRICTED_NEEDS_EPT, "vmcs_unrestricted", m_unr_ept, f_unr_ept },
+	{ R_ENTRY_CTL_UNRESTRICTED_NEEDS_EPT, "vmcs_unrestricted", m_unr_ept, f_unr_ept, NULL, 0 },
 	C(MBEC_NEEDS_EPT, m_mbec_ept, f_mbec), C(SPP_NEEDS_EPT, m_spp_ept, f_spp), C(SPPTP_ADDR, m_spptp, f_spp),
 	C(SAVE_TIMER_NEEDS_TIMER, m_save_timer, f_save_timer),
 	C(EXIT_MSR_STORE_ALIGN, m_xstore_align, NULL), C(EXIT_MSR_STORE_ADDR, m_xstore_addr, NULL),
@@ -483,7 +547,7 @@ static const struct mutation mutations[] = {
 	C(ENTRY_MSR_LOAD_ALIGN, m_eload_align, NULL), C(ENTRY_MSR_LOAD_ADDR, m_eload_addr, NULL),
 	C(EVENT_TYPE, m_ev_type, NULL), C(EVENT_NMI_VECTOR, m_ev_nmi, NULL), C(EVENT_HW_EXC_VECTOR, m_ev_hw, NULL),
 	C(EVENT_OTHER_VECTOR, m_ev_other, f_mtf),
-	{ R_ENTRY_CTL_EVENT_ERR_CODE_PE, "vmcs_unrestricted", m_ev_err_pe, NULL },
+	{ R_ENTRY_CTL_EVENT_ERR_CODE_PE, "vmcs_unrestricted", m_ev_err_pe, NULL, NULL, 0 },
 	C(EVENT_ERR_CODE_TYPE, m_ev_err_type, NULL), C(EVENT_ERR_CODE_VECTOR, m_ev_err_vec, NULL),
 	C(EVENT_ERR_CODE_MISSING, m_ev_err_missing, NULL), C(EVENT_RESERVED, m_ev_res, NULL),
 	C(EVENT_ERR_CODE_RESERVED, m_ev_err_res, NULL), C(EVENT_INSN_LEN, m_ev_len, NULL),
@@ -538,6 +602,53 @@ static const struct mutation mutations[] = {
 	GS(SEG_TR_UNUSABLE, m_s_tr_unusable, NULL),
 	GS(SEG_LDTR_TYPE, m_s_ldtr_type, NULL), GS(SEG_LDTR_S, m_s_ldtr_s, NULL), GS(SEG_LDTR_P, m_s_ldtr_p, NULL),
 	GS(SEG_LDTR_AR_RESERVED, m_s_ldtr_res, NULL), GS(SEG_LDTR_GRANULARITY, m_s_ldtr_gran, NULL),
+	{ R_ENTRY_GUEST_SEG_ES_V86, "vmcs64", NULL, NULL, mr_v86, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_S, "vmcs64", NULL, NULL, mr_s, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_P, "vmcs64", NULL, NULL, mr_p, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_ES_DPL, "vmcs64", NULL, NULL, mr_dpl, SEG_ES },
+	{ R_ENTRY_GUEST_SEG_CS_V86, "vmcs64", NULL, NULL, mr_v86, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_CS_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_CS_S, "vmcs64", NULL, NULL, mr_s, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_CS_P, "vmcs64", NULL, NULL, mr_p, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_CS_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_CS_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_CS },
+	{ R_ENTRY_GUEST_SEG_SS_V86, "vmcs64", NULL, NULL, mr_v86, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_SS_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_SS_S, "vmcs64", NULL, NULL, mr_s, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_SS_P, "vmcs64", NULL, NULL, mr_p, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_SS_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_SS_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_SS },
+	{ R_ENTRY_GUEST_SEG_DS_V86, "vmcs64", NULL, NULL, mr_v86, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_S, "vmcs64", NULL, NULL, mr_s, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_P, "vmcs64", NULL, NULL, mr_p, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_DS_DPL, "vmcs64", NULL, NULL, mr_dpl, SEG_DS },
+	{ R_ENTRY_GUEST_SEG_FS_V86, "vmcs64", NULL, NULL, mr_v86, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_S, "vmcs64", NULL, NULL, mr_s, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_P, "vmcs64", NULL, NULL, mr_p, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_FS_DPL, "vmcs64", NULL, NULL, mr_dpl, SEG_FS },
+	{ R_ENTRY_GUEST_SEG_GS_V86, "vmcs64", NULL, NULL, mr_v86, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_TYPE, "vmcs64", NULL, NULL, mr_type, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_S, "vmcs64", NULL, NULL, mr_s, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_P, "vmcs64", NULL, NULL, mr_p, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_AR_RESERVED, "vmcs64", NULL, NULL, mr_res, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_GRANULARITY, "vmcs64", NULL, NULL, mr_gran, SEG_GS },
+	{ R_ENTRY_GUEST_SEG_GS_DPL, "vmcs64", NULL, NULL, mr_dpl, SEG_GS },
+	GS(CET_NEEDS_WP, m_g_cet, f_cet), GU(IA32E_NEEDS_PG, m_g_ia32e_pg, NULL),
+	GU(NOT_IA32E_PCIDE, m_g_pcide, f_pcide), GU(RIP_HIGH, m_g_rip_high, NULL), GU(RFLAGS_VM, m_g_rf_vm, NULL),
+	GS(INTR_ENCLAVE, m_g_enclave, NULL),
+	{ R_ENTRY_MSR_LOAD_RESERVED, "vmcs64", m_msr_res, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_FS_GS_BASE, "vmcs64", m_msr_fs, NULL, NULL, 0 },
+	{ R_ENTRY_MSR_LOAD_X2APIC, "vmcs64", m_msr_x2apic, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_SMM_MONITOR, "vmcs64", m_msr_smm, NULL, NULL, 0 },
+	{ R_ENTRY_MSR_LOAD_WRMSR_GP, "vmcs64", m_msr_gp, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_EFER, "vmcs64", m_msr_efer, NULL, NULL, 0 },
+	{ R_ENTRY_MSR_LOAD_PAT, "vmcs64", m_msr_pat, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_CANONICAL, "vmcs64", m_msr_canon, NULL, NULL, 0 },
 };
 #define NMUT (sizeof mutations / sizeof *mutations)
 
@@ -567,7 +678,10 @@ static bool run_mutation(size_t i)
 		if (!template_fits(c, mu->tmpl) || (mu->fits && !mu->fits(c)))
 			continue;
 		build(c, mu->tmpl);
-		mu->fn(vm);
+		if (mu->fnr)
+			mu->fnr(vm, mu->reg);
+		else
+			mu->fn(vm);
 		vmentry(vm, true);
 		bool ok = fired(mu->rule) && outcome_in_class(mu->rule) && entry_rules_fired() == 1;
 		if (!ok)
