@@ -48,15 +48,12 @@ static void entry_fail(struct refvmm *m, unsigned first_rule)
 {
 	struct result *res = m->res;
 	uint64_t qual = 0;
-	bool found = false;
 	if (res)
 		for (unsigned i = first_rule; i < res->nrules; i++)
 			if (rule_table[res->rules[i]].cls == RC_ENTRY_GUEST) {
 				qual = rule_table[res->rules[i]].arg;
-				found = true;
 				break;
 			}
-	(void)found;
 	m->host = m->cpu;
 	vmexit_entry_fail(m, 33, qual);   /* alt[0]: the first fired rule's */
 	if (!res || res->nalt == 0 || res->alt[0].kind != OUT_ENTRY_FAIL)
@@ -80,9 +77,14 @@ void vmentry(struct refvmm *m, bool launch)
 		return;
 	}
 	unsigned first = m->res ? m->res->nrules : 0;
-	uint64_t g0 = class_fires(m, RC_ENTRY_GUEST);
+	uint64_t g0 = class_fires(m, RC_ENTRY_GUEST), nmi0 = m->rule_fires[R_ENTRY_GUEST_INTR_NMI_STI];
 	entry_check_guest(m);
-	if (class_fires(m, RC_ENTRY_GUEST) != g0) {
+	uint64_t gfired = class_fires(m, RC_ENTRY_GUEST) - g0;
+	/* 26.3.1.5: injecting an NMI with blocking by STI fails (qualification
+	 * 3) only on some processors: alone, it allows both the failure and
+	 * the entry */
+	bool nmi_sti = m->rule_fires[R_ENTRY_GUEST_INTR_NMI_STI] != nmi0;
+	if (gfired && !(gfired == 1 && nmi_sti)) {
 		entry_fail(m, first);
 		return;
 	}
@@ -96,4 +98,6 @@ void vmentry(struct refvmm *m, bool launch)
 	if (launch)
 		(void)mem_write32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
 	guest_run(m);
+	if (nmi_sti)
+		add_alt(m, (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = 33, .have = EXF_QUAL, .qual = 3 });
 }
