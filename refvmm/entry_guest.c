@@ -66,6 +66,28 @@ static void regs(struct refvmm *m)
 	}
 }
 
+/* 26.3.1.1: MPX, LBR, CET and PKRS state (entry controls 16, 20-22). */
+static void ext_msrs(struct refvmm *m)
+{
+	uint64_t en = V(VM_ENTRY_CONTROLS);
+	if (en & (1u << 16)) {
+		uint64_t b = V(GUEST_BNDCFGS);
+		CHECK(m, ENTRY_GUEST_BNDCFGS_RESERVED, !(b & 0xffc));
+		CHECK(m, ENTRY_GUEST_BNDCFGS_CANONICAL, canonical(m, b & ~0xfffull));
+	}
+	if (en & (1u << 21))
+		CHECK(m, ENTRY_GUEST_LBR_CTL_RESERVED, !(V(GUEST_IA32_LBR_CTL) >> 22));
+	if (en & (1u << 20)) {
+		uint64_t scet = V(GUEST_S_CET), ssp = V(GUEST_SSP);
+		bool ssp_ok = ia32e_guest(m) ? canonical(m, ssp) : !(ssp >> 32);
+		CHECK(m, ENTRY_GUEST_S_CET_RESERVED, !(scet & 0x3c0) && canonical(m, scet));
+		CHECK(m, ENTRY_GUEST_SSP_CANONICAL, !(ssp & 3) && ssp_ok);
+		CHECK(m, ENTRY_GUEST_INTR_SSP_TABLE_CANONICAL, canonical(m, V(GUEST_INTR_SSP_TABLE)));
+	}
+	if (en & (1u << 22))
+		CHECK(m, ENTRY_GUEST_PKRS_RESERVED, !(V(GUEST_IA32_PKRS) >> 32));
+}
+
 /* 26.3.1.3 descriptor-table registers, 26.3.1.4 RIP and RFLAGS. */
 static void dtr_rip(struct refvmm *m)
 {
@@ -195,6 +217,7 @@ static void pdptes(struct refvmm *m)
 void entry_check_guest(struct refvmm *m)
 {
 	regs(m);
+	ext_msrs(m);
 	entry_check_seg(m);
 	dtr_rip(m);
 	activity(m);

@@ -40,6 +40,20 @@ static void regs(struct refvmm *m)
 	}
 }
 
+/* 26.2.2: CET state and PKRS (exit controls 28, 29). */
+static void cet_pkrs(struct refvmm *m)
+{
+	uint32_t x = (uint32_t)V(VM_EXIT_CONTROLS);
+	if (x & (1u << 28)) {
+		uint64_t scet = V(HOST_S_CET), ssp = V(HOST_SSP);
+		CHECK(m, ENTRY_HOST_S_CET_RESERVED, !(scet & 0x3c0) && canonical(m, scet));
+		CHECK(m, ENTRY_HOST_SSP_CANONICAL, !(ssp & 3) && canonical(m, ssp));
+		CHECK(m, ENTRY_HOST_INTR_SSP_TABLE_CANONICAL, canonical(m, V(HOST_INTR_SSP_TABLE)));
+	}
+	if (x & (1u << 29))
+		CHECK(m, ENTRY_HOST_PKRS_RESERVED, !(V(HOST_IA32_PKRS) >> 32));
+}
+
 /* 26.2.3: selectors and base addresses. */
 static void segs(struct refvmm *m)
 {
@@ -87,6 +101,7 @@ static void addr_space(struct refvmm *m)
 void entry_check_host(struct refvmm *m)
 {
 	regs(m);
+	cet_pkrs(m);
 	segs(m);
 	addr_space(m);
 }

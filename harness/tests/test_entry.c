@@ -493,6 +493,26 @@ static void mr_dpl(struct refvmm *m, int r)
 	gw(m, f, gv(m, f) | 3);
 }
 
+static void exitc(struct refvmm *m, unsigned bit) { S(VM_EXIT_CONTROLS, G(VM_EXIT_CONTROLS) | (1ull << bit)); }
+static void entryc(struct refvmm *m, unsigned bit) { S(VM_ENTRY_CONTROLS, G(VM_ENTRY_CONTROLS) | (1ull << bit)); }
+MUT(m_h_scet) { exitc(m, 28); S(HOST_S_CET, 0x40); }
+MUT(m_h_ssp) { exitc(m, 28); S(HOST_SSP, 1); }
+MUT(m_h_ssptab) { exitc(m, 28); S(HOST_INTR_SSP_TABLE, 1ull << 62); }
+MUT(m_h_pkrs) { exitc(m, 29); S(HOST_IA32_PKRS, 1ull << 32); }
+FITS(f_x_cet) { return may1(c, CTL_EXIT, 28); }
+FITS(f_x_pkrs) { return may1(c, CTL_EXIT, 29); }
+MUT(m_g_bnd_res) { entryc(m, 16); S(GUEST_BNDCFGS, 4); }
+MUT(m_g_bnd_can) { entryc(m, 16); S(GUEST_BNDCFGS, 1ull << 62); }
+MUT(m_g_lbr) { entryc(m, 21); S(GUEST_IA32_LBR_CTL, 1ull << 22); }
+MUT(m_g_scet) { entryc(m, 20); S(GUEST_S_CET, 0x40); }
+MUT(m_g_ssp) { entryc(m, 20); S(GUEST_SSP, 2); }
+MUT(m_g_ssptab) { entryc(m, 20); S(GUEST_INTR_SSP_TABLE, 1ull << 62); }
+MUT(m_g_pkrs) { entryc(m, 22); S(GUEST_IA32_PKRS, 1ull << 32); }
+FITS(f_e_bnd) { return may1(c, CTL_ENTRY, 16); }
+FITS(f_e_lbr) { return may1(c, CTL_ENTRY, 21); }
+FITS(f_e_cet) { return may1(c, CTL_ENTRY, 20); }
+FITS(f_e_pkrs) { return may1(c, CTL_ENTRY, 22); }
+
 struct mutation {
 	enum rule_id rule;
 	const char *tmpl;
@@ -645,6 +665,12 @@ static const struct mutation mutations[] = {
 	GS(CET_NEEDS_WP, m_g_cet, f_cet), GU(IA32E_NEEDS_PG, m_g_ia32e_pg, NULL),
 	GU(NOT_IA32E_PCIDE, m_g_pcide, f_pcide), GU(RIP_HIGH, m_g_rip_high, NULL), GU(RFLAGS_VM, m_g_rf_vm, NULL),
 	GS(INTR_ENCLAVE, m_g_enclave, NULL),
+	HF(S_CET_RESERVED, m_h_scet, f_x_cet), HF(SSP_CANONICAL, m_h_ssp, f_x_cet),
+	HF(INTR_SSP_TABLE_CANONICAL, m_h_ssptab, f_x_cet), HF(PKRS_RESERVED, m_h_pkrs, f_x_pkrs),
+	GS(BNDCFGS_RESERVED, m_g_bnd_res, f_e_bnd), GS(BNDCFGS_CANONICAL, m_g_bnd_can, f_e_bnd),
+	GS(LBR_CTL_RESERVED, m_g_lbr, f_e_lbr), GS(S_CET_RESERVED, m_g_scet, f_e_cet),
+	GS(SSP_CANONICAL, m_g_ssp, f_e_cet), GS(INTR_SSP_TABLE_CANONICAL, m_g_ssptab, f_e_cet),
+	GS(PKRS_RESERVED, m_g_pkrs, f_e_pkrs),
 	{ R_ENTRY_MSR_LOAD_RESERVED, "vmcs64", m_msr_res, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_FS_GS_BASE, "vmcs64", m_msr_fs, NULL, NULL, 0 },
 	{ R_ENTRY_MSR_LOAD_X2APIC, "vmcs64", m_msr_x2apic, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_SMM_MONITOR, "vmcs64", m_msr_smm, NULL, NULL, 0 },
 	{ R_ENTRY_MSR_LOAD_WRMSR_GP, "vmcs64", m_msr_gp, NULL, NULL, 0 }, { R_ENTRY_MSR_LOAD_EFER, "vmcs64", m_msr_efer, NULL, NULL, 0 },
@@ -698,14 +724,16 @@ static bool run_mutation(size_t i)
 }
 
 /* Rules no built-in (Bochs) profile can break: the controls they need are
- * not offered (posted interrupts, mode-based execute control) or no
+ * not offered (posted interrupts, mode-based execute control, load
+ * IA32_BNDCFGS, LBR_CTL, PKRS) or no
  * secondary control is required-1.  Marked here, not hidden: the test
  * fails when a profile starts to express one (then it runs) or stops
  * expressing another. */
 static const enum rule_id unexpressible[] = {
 	R_ENTRY_CTL_PROC2_ALLOWED0, R_ENTRY_CTL_PI_NEEDS_VID, R_ENTRY_CTL_PI_NEEDS_ACK_ON_EXIT,
 	R_ENTRY_CTL_PI_VECTOR, R_ENTRY_CTL_PI_DESC_ALIGN, R_ENTRY_CTL_PI_DESC_ADDR,
-	R_ENTRY_CTL_MBEC_NEEDS_EPT,
+	R_ENTRY_CTL_MBEC_NEEDS_EPT, R_ENTRY_HOST_PKRS_RESERVED, R_ENTRY_GUEST_BNDCFGS_RESERVED,
+	R_ENTRY_GUEST_BNDCFGS_CANONICAL, R_ENTRY_GUEST_LBR_CTL_RESERVED, R_ENTRY_GUEST_PKRS_RESERVED,
 };
 
 static bool listed(const enum rule_id *l, size_t n, enum rule_id r)
