@@ -1,0 +1,176 @@
+/* VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH and
+ * VMRESUME in VMX root operation, in the order of the SDM's pseudocode
+ * (31.3): #UD, then #GP, then VMfail. */
+#include "entry.h"
+#include "insn.h"
+
+
+void insn_ok(struct refvmm *m)
+{
+	m->res->nalt = 1;
+	m->res->alt[0] = (struct outcome){ .kind = OUT_OK };
+}
+
+static void set_error(struct refvmm *m, uint32_t n)
+{
+	(void)mem_write64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * VF_VM_INSTRUCTION_ERROR, n);
+}
+
+void insn_fail(struct refvmm *m, enum rule_id r)
+{
+	const struct rule_info *ri = &rule_table[r];
+	struct outcome o = { .kind = OUT_FAULT };
+	switch (ri->out) {
+	case RO_UD: o.vector = 6; break;
+	case RO_GP0: o.vector = 13; o.have = OUTF_ERRCODE; break;
+	case RO_FAIL_INVALID: o.kind = OUT_FAIL_INVALID; break;
+	case RO_FAIL_VALID:   /* the SDM's VMfail(n) */
+		if (m->vmx.current == VMCS_NONE) {
+			o.kind = OUT_FAIL_INVALID;
+		} else {
+			o.kind = OUT_FAIL_VALID;
+			o.num = ri->arg;
+			set_error(m, ri->arg);
+		}
+		break;
+	default: o.kind = OUT_UNMODELLED; break;
+	}
+	m->res->nalt = 1;
+	m->res->alt[0] = o;
+}
+
+static bool addr_ok_width(const struct refvmm *m, uint64_t a)
+{
+	return (a & caps_vmx_addr_mask(&m->caps)) == 0;
+}
+
+static uint64_t field_slot(const struct refvmm *m, enum vmcs_field f)
+{
+	return m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+}
+
+void insn_vmxon(struct refvmm *m, const struct rop *op)
+{
+	struct cpu_state *c = &m->cpu;
+	uint64_t a = op->a[0];
+	REQUIRE(m, INSN_VMXON_CR4_VMXE, c->cr4 & (1u << 13));
+	REQUIRE(m, INSN_VMXON_CPL, c->cpl == 0);
+	REQUIRE(m, INSN_VMXON_IN_ROOT, !m->vmx.on);
+	REQUIRE(m, INSN_VMXON_CR0_FIXED, caps_cr0_allowed(&m->caps, c->cr0, false));
+	REQUIRE(m, INSN_VMXON_CR4_FIXED, caps_cr4_allowed(&m->caps, c->cr4));
+	REQUIRE(m, INSN_VMXON_FEATURE_CONTROL_LOCK, c->feature_control & 1);
+	REQUIRE(m, INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, c->feature_control & 4);
+	REQUIRE(m, INSN_VMXON_ADDR_ALIGN, (a & 0xfff) == 0);
+	REQUIRE(m, INSN_VMXON_ADDR_WIDTH, addr_ok_width(m, a));
+	uint32_t rev = mem_read32(&m->mem, a);
+	REQUIRE(m, INSN_VMXON_REVISION, (rev & 0x7fffffff) == caps_revision(&m->caps));
+	REQUIRE(m, INSN_VMXON_SHADOW_BIT, !(rev & 0x80000000u));
+	m->vmx.on = true;
+	m->vmx.vmxon_ptr = a;
+	m->vmx.current = VMCS_NONE;
+	insn_ok(m);
+}
+
+void insn_vmxoff(struct refvmm *m, const struct rop *op)
+{
+	(void)op;
+	REQUIRE(m, INSN_VMXOFF_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMXOFF_CPL, m->cpu.cpl == 0);
+	m->vmx.on = false;
+	insn_ok(m);
+}
+
+void insn_vmclear(struct refvmm *m, const struct rop *op)
+{
+	uint64_t a = op->a[0];
+	REQUIRE(m, INSN_VMCLEAR_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMCLEAR_CPL, m->cpu.cpl == 0);
+	REQUIRE(m, INSN_VMCLEAR_ADDR_ALIGN, (a & 0xfff) == 0);
+	REQUIRE(m, INSN_VMCLEAR_ADDR_WIDTH, addr_ok_width(m, a));
+	REQUIRE(m, INSN_VMCLEAR_VMXON_PTR, a != m->vmx.vmxon_ptr);
+	(void)mem_write32(&m->mem, a + VMCS_OFF_LAUNCH, VMCS_CLEAR);
+	if (a == m->vmx.current)
+		m->vmx.current = VMCS_NONE;
+	insn_ok(m);
+}
+
+void insn_vmptrld(struct refvmm *m, const struct rop *op)
+{
+	uint64_t a = op->a[0];
+	REQUIRE(m, INSN_VMPTRLD_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMPTRLD_CPL, m->cpu.cpl == 0);
+	REQUIRE(m, INSN_VMPTRLD_ADDR_ALIGN, (a & 0xfff) == 0);
+	REQUIRE(m, INSN_VMPTRLD_ADDR_WIDTH, addr_ok_width(m, a));
+	REQUIRE(m, INSN_VMPTRLD_VMXON_PTR, a != m->vmx.vmxon_ptr);
+	uint32_t rev = mem_read32(&m->mem, a);
+	REQUIRE(m, INSN_VMPTRLD_REVISION, (rev & 0x7fffffff) == caps_revision(&m->caps));
+	REQUIRE(m, INSN_VMPTRLD_SHADOW_UNSUPPORTED,
+		!(rev & 0x80000000u) || caps_has(&m->caps, FEAT_VMCS_SHADOWING));
+	m->vmx.current = a;
+	insn_ok(m);
+}
+
+void insn_vmptrst(struct refvmm *m, const struct rop *op)
+{
+	(void)op;
+	REQUIRE(m, INSN_VMPTRST_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMPTRST_CPL, m->cpu.cpl == 0);
+	m->res->nalt = 1;
+	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE, .value = m->vmx.current };
+}
+
+/* The field an encoding names on this processor, or -1 (error 12). */
+static int field_of(const struct refvmm *m, uint64_t enc, bool *high)
+{
+	int f = vmcs_field_by_enc64(enc, high);
+	return f >= 0 && vmcs_field_supported(&m->caps, (enum vmcs_field)f) ? f : -1;
+}
+
+void insn_vmread(struct refvmm *m, const struct rop *op)
+{
+	bool high = false;
+	REQUIRE(m, INSN_VMREAD_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMREAD_CPL, m->cpu.cpl == 0);
+	REQUIRE(m, INSN_VMREAD_NO_CURRENT, m->vmx.current != VMCS_NONE);
+	int f = field_of(m, op->a[0], &high);
+	REQUIRE(m, INSN_VMREAD_UNSUPPORTED, f >= 0);
+	uint64_t v = mem_read64(&m->mem, field_slot(m, (enum vmcs_field)f));
+	m->res->nalt = 1;
+	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE, .value = high ? v >> 32 : v };
+}
+
+void insn_vmwrite(struct refvmm *m, const struct rop *op)
+{
+	bool high = false;
+	REQUIRE(m, INSN_VMWRITE_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMWRITE_CPL, m->cpu.cpl == 0);
+	REQUIRE(m, INSN_VMWRITE_NO_CURRENT, m->vmx.current != VMCS_NONE);
+	int f = field_of(m, op->a[0], &high);
+	REQUIRE(m, INSN_VMWRITE_UNSUPPORTED, f >= 0);
+	const struct vmcs_field_info *fi = &vmcs_field_table[f];
+	REQUIRE(m, INSN_VMWRITE_READ_ONLY, fi->type != T_RO || caps_has(&m->caps, FEAT_VMWRITE_ANY_FIELD));
+	uint64_t slot = field_slot(m, (enum vmcs_field)f), v = op->a[1];
+	if (high)   /* 24.11.2: the high access type writes bits 63:32 */
+		v = (mem_read64(&m->mem, slot) & 0xffffffffULL) | v << 32;
+	(void)mem_write64(&m->mem, slot, v & vmcs_width_mask((enum vmcs_width)fi->width));
+	if (f == VF_GUEST_RIP)
+		m->vmx.guest_rip_written = true;
+	insn_ok(m);
+}
+
+void insn_vmlaunch(struct refvmm *m, const struct rop *op)
+{
+	bool launch = op->op == OP_VMLAUNCH;
+	REQUIRE(m, INSN_VMLAUNCH_NOT_VMX, m->vmx.on);
+	REQUIRE(m, INSN_VMLAUNCH_CPL, m->cpu.cpl == 0);
+	REQUIRE(m, INSN_VMLAUNCH_NO_CURRENT, m->vmx.current != VMCS_NONE);
+	REQUIRE(m, INSN_VMLAUNCH_MOV_SS, !(m->cpu.interruptibility & 2));
+	uint32_t state = mem_read32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH);
+	if (launch)
+		REQUIRE(m, INSN_VMLAUNCH_NOT_CLEAR, state == VMCS_CLEAR);
+	else
+		REQUIRE(m, INSN_VMRESUME_NOT_LAUNCHED, state == VMCS_LAUNCHED);
+	if (launch)   /* the resume convention applies to VMRESUME only */
+		m->vmx.exit_advance = 0;
+	vmentry(m, launch);
+}
