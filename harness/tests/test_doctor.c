@@ -43,7 +43,7 @@ START_TEST(intel_with_nesting_runs_everything_but_metal)
 			      doctor_status_name(r->item[i].st), r->item[i].detail);
 		ck_assert(no_fix(&r->item[i]));
 	}
-	ck_assert(r->can_run[DB_REF] && r->can_run[DB_NESTED] && r->can_run[DB_BOCHS] && r->can_run[DB_KVM]);
+	ck_assert(r->can_run[DB_REF] && !r->can_run[DB_NESTED] && r->can_run[DB_BOCHS] && r->can_run[DB_KVM]);
 	ck_assert(!r->can_run[DB_METAL]);
 	ck_assert_ptr_nonnull(strstr(r->why[DB_METAL], "booted from our image"));
 	ck_assert_ptr_nonnull(strstr(r->item[DI_FEATURE_CONTROL].detail, "locked, VMX enabled"));
@@ -62,7 +62,7 @@ START_TEST(intel_without_nesting)
 	ck_assert(has_fix(&r->item[DI_KVM_NESTED], "echo \"options kvm_intel nested=1\" > /etc/modprobe.d/kvm.conf"));
 	ck_assert(!r->can_run[DB_KVM]);
 	ck_assert_ptr_nonnull(strstr(r->why[DB_KVM], "nested"));
-	ck_assert(r->can_run[DB_REF] && r->can_run[DB_NESTED] && r->can_run[DB_BOCHS]);
+	ck_assert(r->can_run[DB_REF] && !r->can_run[DB_NESTED] && r->can_run[DB_BOCHS]);
 	ck_assert(!r->can_run[DB_METAL]);
 }
 END_TEST
@@ -80,7 +80,7 @@ START_TEST(amd_host_has_no_vtx)
 		ck_assert_int_eq(r->item[i].st, DS_SKIP);
 	ck_assert_int_eq(r->item[DI_QEMU].st, DS_WARN);   /* missing, but no backend here needs it */
 	ck_assert(has_fix(&r->item[DI_QEMU], "apt-get install qemu-system-x86"));
-	ck_assert(r->can_run[DB_REF] && r->can_run[DB_NESTED] && r->can_run[DB_BOCHS]);
+	ck_assert(r->can_run[DB_REF] && !r->can_run[DB_NESTED] && r->can_run[DB_BOCHS]);
 	ck_assert(!r->can_run[DB_KVM] && !r->can_run[DB_METAL]);
 	ck_assert_ptr_nonnull(strstr(r->why[DB_KVM], "Intel"));
 	ck_assert_ptr_nonnull(strstr(r->why[DB_METAL], "needs an Intel host booted from our image"));
@@ -112,7 +112,7 @@ START_TEST(intel_without_dev_kvm)
 	/* ... and no msr driver: the firmware setting cannot be read */
 	ck_assert_int_eq(r->item[DI_FEATURE_CONTROL].st, DS_WARN);
 	ck_assert(has_fix(&r->item[DI_FEATURE_CONTROL], "modprobe msr && sudo nestvmx doctor"));
-	ck_assert(r->can_run[DB_REF] && r->can_run[DB_NESTED]);
+	ck_assert(r->can_run[DB_REF] && !r->can_run[DB_NESTED]);
 }
 END_TEST
 
@@ -149,7 +149,7 @@ START_TEST(missing_root_is_reported_not_fatal)
 	doctor_check(FIX "no-such-host", FIX "no-such-host/bin", &rep);
 	ck_assert(!rep.cpuinfo_ok);
 	ck_assert_int_eq(rep.item[DI_CPU_VENDOR].st, DS_FAIL);
-	ck_assert(rep.can_run[DB_REF] && rep.can_run[DB_NESTED]);
+	ck_assert(rep.can_run[DB_REF] && !rep.can_run[DB_NESTED]);
 	ck_assert(!rep.can_run[DB_KVM] && !rep.can_run[DB_BOCHS]);
 }
 END_TEST
