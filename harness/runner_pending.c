@@ -44,20 +44,3 @@ W size_t result_format(const struct result *r, char *buf, size_t len)
 }
 W bool expect_holds(const struct expect *e, const struct outcome *a) { (void)e; (void)a; return false; }
 W bool result_allows(const struct result *m, const struct outcome *a) { (void)m; (void)a; return false; }
-
-/* The model's API (refvmm/refvmm.h).  NOTE: while these weak definitions
- * exist, nestvmx would not pull the real ones out of librefvmm.a; they
- * are removed the moment refvmm_create lands. */
-#include "../refvmm/refvmm.h"
-W struct refvmm *refvmm_create(const struct vmx_caps *caps) { (void)caps; return NULL; }
-W void refvmm_reset(struct refvmm *m) { (void)m; }
-W void refvmm_destroy(struct refvmm *m) { (void)m; }
-W void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res) { (void)m; (void)op; (void)res; }
-
-/* The setup templates (harness/templates.c). */
-#include "templates.h"
-W int template_expand(const char *name, const struct vmx_caps *c, uint32_t line, struct rop *out, size_t max)
-{
-	(void)name; (void)c; (void)line; (void)out; (void)max;
-	return -1;
-}
