@@ -53,6 +53,8 @@ static int64_t locate(const struct vmx_state *v, uint64_t rip)
 	for (uint32_t i = 0; i < v->nblock; i++)
 		if (rip >= op_start(v, i) && rip <= v->block_rip[i])
 			return i;
+	if (v->nblock && rip == op_start(v, v->nblock))
+		return v->nblock + 2;        /* the jmp back to the trailing vmcall */
 	if (rip >= TM_GUEST_IDT_STUBS && rip < TM_GUEST_IDT_STUBS + 256 * TM_GUEST_STUB_SIZE) {
 		uint64_t at = (rip - TM_GUEST_IDT_STUBS) % TM_GUEST_STUB_SIZE;
 		if (at == 0)
@@ -167,6 +169,10 @@ static enum gstep step(struct refvmm *m)
 	v->pc = (uint32_t)i;
 	if ((uint32_t)i == v->nblock + 1)
 		return stub_iretq(m);
+	if ((uint32_t)i == v->nblock + 2) {
+		m->cpu.rip = v->block_rip[v->nblock - 1];
+		return G_JUMPED;
+	}
 	const struct rop *o = (uint32_t)i < v->nblock ? &v->block[i] : &stub_vmcall;
 	if ((uint32_t)i < v->nblock) {
 		enum gstep s = run_prelude(m, v->block_rip[i]);

@@ -619,5 +619,9 @@ size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap
 		offs[i] = (uint32_t)at;
 		lens[i] = (uint8_t)(e->n - at);
 	}
+	/* jmp rel8 back to the trailing vmcall (EB FB): resuming past the end
+	 * of a block exits with VMCALL again instead of running off. */
+	b(e, 0xeb);
+	b(e, (uint8_t)-(int8_t)(lens[n] + 2));
 	return e->ovf ? 0 : e->n;
 }

@@ -15,7 +15,7 @@ static void lay1(struct lay *l, uint16_t op, uint64_t a0, uint64_t a1)
 }
 
 /* The exiting instruction of op 0 is exactly `want`, and the block then
- * ends with vmcall (0F 01 C1). */
+ * ends with vmcall (0F 01 C1) and jmp rel8 back to it (EB FB). */
 static void expect_insn(const struct lay *l, const uint8_t *want, size_t n)
 {
 	ck_assert_uint_eq(l->lens[0], n);
@@ -23,7 +23,8 @@ static void expect_insn(const struct lay *l, const uint8_t *want, size_t n)
 	ck_assert_uint_eq(l->offs[1], l->offs[0] + n);
 	ck_assert_uint_eq(l->lens[1], 3);
 	ck_assert_mem_eq(l->code + l->offs[1], "\x0f\x01\xc1", 3);
-	ck_assert_uint_eq(l->n, l->offs[1] + 3);
+	ck_assert_uint_eq(l->n, l->offs[1] + 5);
+	ck_assert_mem_eq(l->code + l->offs[1] + 3, "\xeb\xfb", 2);
 }
 
 START_TEST(cpuid_prelude_and_insn)
@@ -125,15 +126,15 @@ START_TEST(empty_block_and_capacity)
 	uint8_t code[8];
 	uint32_t offs[3];
 	uint8_t lens[3];
-	ck_assert_uint_eq(guest_layout(NULL, 0, code, sizeof code, offs, lens), 3);
+	ck_assert_uint_eq(guest_layout(NULL, 0, code, sizeof code, offs, lens), 5);
 	ck_assert_uint_eq(offs[0], 0);
 	ck_assert_uint_eq(lens[0], 3);
 	ck_assert_uint_eq(guest_layout(NULL, 0, code, 2, offs, lens), 0);
 	struct rop r[2] = { { .op = OP_G_CPUID }, { .op = OP_G_HLT } };
-	ck_assert_uint_eq(guest_layout(r, 2, code, sizeof code, offs, lens), 0);  /* needs 13 */
+	ck_assert_uint_eq(guest_layout(r, 2, code, sizeof code, offs, lens), 0);  /* needs 15 */
 	/* A non-L2 op becomes ud2. */
 	struct rop bad = { .op = OP_VMXON };
-	ck_assert_uint_eq(guest_layout(&bad, 1, code, sizeof code, offs, lens), 5);
+	ck_assert_uint_eq(guest_layout(&bad, 1, code, sizeof code, offs, lens), 7);   /* ud2, vmcall, jmp */
 	ck_assert_mem_eq(code, "\x0f\x0b", 2);
 }
 END_TEST
