@@ -165,8 +165,9 @@ void probe_exit_defined(struct outcome *o)
 	}
 	if (o->num < sizeof probe_exit_fields / sizeof probe_exit_fields[0])
 		have = probe_exit_fields[o->num];
-	if (o->num == 0 && (o->intr & 0xff) != 1 && (o->intr & 0xff) != 14)
-		have &= (uint16_t)~EXF_QUAL;          /* qual only for #DB and #PF (27.2.1) */
+	/* 27.2.1: exits that save no qualification clear the field, so it is
+	 * defined (0) for every exit */
+	have |= EXF_QUAL;
 	if (o->num == 48 && !(o->qual >> 7 & 1))
 		have &= (uint16_t)~EXF_GLA;           /* linear address valid only with qual[7] */
 	if (probe_exit_has_len(o->num, o->intr))

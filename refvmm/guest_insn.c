@@ -57,6 +57,8 @@ static enum gstep g_invd(struct refvmm *m, const struct rop *o)
 static enum gstep g_xsetbv(struct refvmm *m, const struct rop *o)
 {
 	(void)o;
+	if (!CHECK(m, EXIT_XSETBV_OSXSAVE, m->cpu.cr4 & 1u << 18))
+		return guest_exception(m, 6, false, 0);
 	CHECK(m, EXIT_XSETBV_UNCONDITIONAL, false);
 	return plain_exit(m, XR_XSETBV);
 }
