@@ -41,6 +41,9 @@ static void teardown(void)
 	free(m);
 }
 
+/* XSETBV exits only with CR4.OSXSAVE = 1; without it, #UD comes first (25.1.1). */
+#define CR4_OSXSAVE (1u << 18)
+
 /* What vmentry() does before guest_run(): L1 saved, L2 loaded. */
 static void enter(void)
 {
@@ -50,7 +53,7 @@ static void enter(void)
 	m->host.cr0 = TM_L1_CR0;
 	m->host.rip = 0x1234;
 	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = 2, .cr0 = TM_L1_CR0,
-				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
+				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4 | CR4_OSXSAVE, .efer = TM_L1_EFER };
 	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
 	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
