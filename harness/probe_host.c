@@ -275,11 +275,20 @@ static size_t boot_once(struct run *r, struct batch *b, const char *dir, double 
 		goto out;
 	}
 	char *text;
-	int st = boot(r->vm, dir, r->dir, b->model, timeout, &text, &olen);
-	decided = probe_stream_parse(text ? text : "", olen, todo, m, tmp, &rep);
-	free(text);
-	if (r->vm->why_stopped)
-		r->vm->why_stopped(dir, extra, sizeof extra);
+	int st;
+	/* A Bochs whose display could not bind a port (all of 5900-5949 taken
+	 * by other instances on this host) never ran: boot it again. */
+	for (int attempt = 0;; attempt++) {
+		st = boot(r->vm, dir, r->dir, b->model, timeout, &text, &olen);
+		decided = probe_stream_parse(text ? text : "", olen, todo, m, tmp, &rep);
+		free(text);
+		extra[0] = 0;
+		if (r->vm->why_stopped)
+			r->vm->why_stopped(dir, extra, sizeof extra);
+		if (decided || attempt == 8 || !strstr(extra, "could not bind"))
+			break;
+		usleep(250000u << (attempt < 3 ? attempt : 3));
+	}
 	const char *how = st == -2 ? "timeout: L2 never exited or the probe hung" :
 			  st == -1 ? "could not start" : "the machine ended";
 	for (size_t k = 0; k < m; k++) {
