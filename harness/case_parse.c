@@ -19,6 +19,7 @@ struct ps {
 	struct tcase *c;             /* current case */
 	bool in_block;
 	uint32_t guest_op;           /* index of the open OP_GUEST */
+	uint32_t open_line, open_col;  /* where it opened */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -398,6 +399,7 @@ static void parse_expect(struct ps *s, const char *at)
 static void parse_case(struct ps *s, const char *at)
 {
 	char name[96];
+	skipws(s);
 	const char *na = s->p;
 	if (!word(s, name, sizeof name)) {
 		perr(s, at, "'case' needs a name");
@@ -496,6 +498,8 @@ static void statement(struct ps *s)
 		t->blk = s->c->nblk;
 		s->guest_op = s->c->nops - 1;
 		s->in_block = true;
+		s->open_line = s->line;
+		s->open_col = (uint32_t)(at - s->line0) + 1;
 		return;
 	}
 	int op = find_op(kw, s->in_block ? L2 : L1);
@@ -573,8 +577,9 @@ int casefile_parse(const char *path, const char *text, size_t len,
 		pos += n + 1;
 	}
 	if (!s.failed && s.in_block) {
-		s.line0 = s.p = "";
-		perr(&s, s.p, "guest block not closed with '}'");
+		s.failed = true;
+		snprintf(err, errlen, "%s:%u:%u: error: guest block not closed with '}'", path, s.open_line,
+			 s.open_col);
 	}
 	if (!s.failed && f->n == 0) {
 		s.line0 = s.p = "";
