@@ -7,6 +7,8 @@
 void insn_ok(struct refvmm *m);
 /* The outcome of the first failed rule of an instruction (ordered checks). */
 void insn_fail(struct refvmm *m, enum rule_id r);
+/* Canonical for the profile's linear-address width (48 unless stated). */
+bool insn_canonical(const struct refvmm *m, uint64_t a);
 
 /* One line per ordered check: the rule decides when cond is false. */
 #define REQUIRE(m, ID, cond) \

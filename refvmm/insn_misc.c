@@ -1,5 +1,6 @@
 /* INVEPT, INVVPID, VMCALL and VMFUNC in VMX root operation (SDM 31.3),
- * and L1's RDMSR, WRMSR and MOV to CR (volume 2; 23.8 in VMX operation). */
+ * and L1's MOV to control registers (vol. 2 MOV CR; 23.8 in VMX
+ * operation).  RDMSR/WRMSR are msr.c. */
 #include "insn.h"
 
 /* INVEPT types 1-2 -> IA32_VMX_EPT_VPID_CAP bits 25-26; INVVPID types 0-3
@@ -9,22 +10,35 @@ static bool inv_type_ok(const struct refvmm *m, uint64_t type, unsigned first, u
 	return type >= lo && type <= hi && (m->caps.msr[CAP_EPT_VPID] >> (first + type - lo) & 1);
 }
 
+/* Would VM entry with "enable EPT" = 1 fail because of this EPTP
+ * (26.2.1.1)?  Memory type UC or WB as A.10 allows, a page-walk length
+ * the processor supports, accessed/dirty flags only where supported,
+ * bits 11:7 and bits beyond MAXPHYADDR clear -- the checks entry_ctl.c
+ * makes for ENTRY.CTL.EPTP_*. */
+static bool eptp_ok(const struct refvmm *m, uint64_t e)
+{
+	uint64_t cap = m->caps.msr[CAP_EPT_VPID];
+	unsigned mt = e & 7, walk = e >> 3 & 7;
+	return ((mt == 0 && (cap & (1u << 8))) || (mt == 6 && (cap & (1u << 14)))) &&
+	       ((walk == 3 && (cap & (1u << 6))) || (walk == 4 && (cap & (1u << 7)))) &&
+	       (!(e & (1u << 6)) || (cap & (1u << 21))) &&
+	       !(e & 0xf80) && !(e & caps_phys_mask(&m->caps));
+}
+
+/* The descriptor is built by the backend from the operands (type, EPTP),
+ * so its bits 127:64 are always 0: the pseudocode does not check them. */
 void insn_invept(struct refvmm *m, const struct rop *op)
 {
 	REQUIRE(m, INSN_INVEPT_UNSUPPORTED,
 		m->vmx.on && caps_has(&m->caps, FEAT_EPT) && caps_has(&m->caps, FEAT_INVEPT));
 	REQUIRE(m, INSN_INVEPT_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_INVEPT_TYPE, inv_type_ok(m, op->a[0], 25, 1, 2));
+	REQUIRE(m, INSN_INVEPT_EPTP, op->a[0] != 1 || eptp_ok(m, op->a[1]));
 	insn_ok(m);   /* the model keeps no EPT TLB: nothing to invalidate */
 }
 
-static bool canonical(const struct refvmm *m, uint64_t a)
-{
-	unsigned bits = m->caps.linaddr ? m->caps.linaddr : 48;
-	int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-	return (uint64_t)s == a;
-}
-
+/* The descriptor is VPID (bits 15:0 of a[1], the rest of a[1] is bits
+ * 63:16) and the linear address a[2] (bits 127:64). */
 void insn_invvpid(struct refvmm *m, const struct rop *op)
 {
 	uint64_t type = op->a[0], vpid = op->a[1];
@@ -34,7 +48,7 @@ void insn_invvpid(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_INVVPID_TYPE, inv_type_ok(m, type, 40, 0, 3));
 	REQUIRE(m, INSN_INVVPID_DESC_RESERVED, vpid <= 0xffff);
 	REQUIRE(m, INSN_INVVPID_VPID_ZERO, type == 2 || vpid != 0);
-	REQUIRE(m, INSN_INVVPID_ADDR_CANONICAL, type != 0 || canonical(m, op->a[2]));
+	REQUIRE(m, INSN_INVVPID_ADDR_CANONICAL, type != 0 || insn_canonical(m, op->a[2]));
 	insn_ok(m);
 }
 
@@ -43,7 +57,7 @@ void insn_vmcall(struct refvmm *m, const struct rop *op)
 	(void)op;
 	REQUIRE(m, INSN_VMCALL_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMCALL_CPL, m->cpu.cpl == 0);
-	/* dual-monitor treatment is never active in the model */
+	/* IA32_SMM_MONITOR_CTL[0] = 0: dual-monitor treatment is never active */
 	REQUIRE(m, INSN_VMCALL_IN_ROOT, false);
 }
 
@@ -53,106 +67,22 @@ void insn_vmfunc(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_VMFUNC_IN_ROOT, false);
 }
 
-/* ---- MSRs ---- */
-
-#define MSR_TSC            0x10u
-#define MSR_SYSENTER_CS    0x174u
-#define MSR_SYSENTER_ESP   0x175u
-#define MSR_SYSENTER_EIP   0x176u
-#define MSR_DEBUGCTL       0x1d9u
-#define MSR_PAT            0x277u
-#define MSR_EFER           0xc0000080u
-#define MSR_STAR           0xc0000081u
-#define MSR_LSTAR          0xc0000082u
-#define MSR_CSTAR          0xc0000083u
-#define MSR_FMASK          0xc0000084u
-#define MSR_FS_BASE        0xc0000100u
-#define MSR_GS_BASE        0xc0000101u
-#define MSR_KERNEL_GS_BASE 0xc0000102u
-#define MSR_TSC_AUX        0xc0000103u
-
-static uint64_t *msr_slot(struct refvmm *m, uint32_t msr)
-{
-	struct cpu_state *c = &m->cpu;
-	switch (msr) {
-	case MSR_IA32_FEATURE_CONTROL: return &c->feature_control;
-	case MSR_TSC: return &c->tsc;
-	case MSR_SYSENTER_CS: return &c->sysenter_cs;
-	case MSR_SYSENTER_ESP: return &c->sysenter_esp;
-	case MSR_SYSENTER_EIP: return &c->sysenter_eip;
-	case MSR_DEBUGCTL: return &c->debugctl;
-	case MSR_PAT: return &c->pat;
-	case MSR_EFER: return &c->efer;
-	case MSR_STAR: return &c->star;
-	case MSR_LSTAR: return &c->lstar;
-	case MSR_CSTAR: return &c->cstar;
-	case MSR_FMASK: return &c->fmask;
-	case MSR_FS_BASE: return &c->seg[SEG_FS].base;
-	case MSR_GS_BASE: return &c->seg[SEG_GS].base;
-	case MSR_KERNEL_GS_BASE: return &c->kernel_gs_base;
-	case MSR_TSC_AUX: return &c->tsc_aux;
-	default: return NULL;
-	}
-}
-
-static bool is_cap_msr(uint32_t msr)
-{
-	return msr >= CAP_MSR_FIRST && msr < CAP_MSR_FIRST + CAP_NMSR;
-}
-
-void insn_rdmsr(struct refvmm *m, const struct rop *op)
-{
-	uint32_t msr = (uint32_t)op->a[0];
-	REQUIRE(m, INSN_MSR_CPL, m->cpu.cpl == 0);
-	bool cap = is_cap_msr(msr) && caps_msr_present(&m->caps, msr);
-	uint64_t *slot = msr_slot(m, msr);
-	REQUIRE(m, INSN_MSR_EXISTS, op->a[0] <= 0xffffffffu && (cap || slot));
-	m->res->nalt = 1;
-	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE, .value = cap ? caps_msr(&m->caps, msr) : *slot };
-}
-
-/* PAT entries must be valid memory types (0, 1, 4, 5, 6, 7); EFER has
- * SCE, LME, LMA and NXE only (vol. 4, 2.1). */
-static bool wrmsr_value_ok(const struct refvmm *m, uint32_t msr, uint64_t v)
-{
-	switch (msr) {
-	case MSR_PAT:
-		for (int i = 0; i < 8; i++) {
-			unsigned t = v >> (8 * i) & 0xff;
-			if (t == 2 || t == 3 || t > 7)
-				return false;
-		}
-		return true;
-	case MSR_EFER: return (v & ~0xd01ULL) == 0;
-	case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
-	case MSR_LSTAR: case MSR_CSTAR: {
-		unsigned bits = m->caps.linaddr ? m->caps.linaddr : 48;
-		int64_t s = (int64_t)(v << (64 - bits)) >> (64 - bits);
-		return (uint64_t)s == v;
-	}
-	case MSR_TSC_AUX: return v >> 32 == 0;
-	default: return true;
-	}
-}
-
-void insn_wrmsr(struct refvmm *m, const struct rop *op)
-{
-	uint32_t msr = (uint32_t)op->a[0];
-	uint64_t v = op->a[1];
-	REQUIRE(m, INSN_MSR_CPL, m->cpu.cpl == 0);
-	bool cap = is_cap_msr(msr) && caps_msr_present(&m->caps, msr);
-	uint64_t *slot = msr_slot(m, msr);
-	REQUIRE(m, INSN_MSR_EXISTS, op->a[0] <= 0xffffffffu && (cap || slot));
-	REQUIRE(m, INSN_MSR_READ_ONLY, !cap);
-	REQUIRE(m, INSN_MSR_FEATURE_CONTROL_LOCKED,
-		msr != MSR_IA32_FEATURE_CONTROL || !(m->cpu.feature_control & 1));
-	REQUIRE(m, INSN_MSR_RESERVED, wrmsr_value_ok(m, msr, v));
-	*slot = v;
-	insn_ok(m);
-}
-
 /* ---- MOV to CR ---- */
 
+#define CR0_PE    (1ULL << 0)
+#define CR0_ET    (1ULL << 4)
+#define CR0_WP    (1ULL << 16)
+#define CR0_NW    (1ULL << 29)
+#define CR0_CD    (1ULL << 30)
+#define CR0_PG    (1ULL << 31)
+#define CR4_PAE   (1ULL << 5)
+#define CR4_LA57  (1ULL << 12)
+#define CR4_PCIDE (1ULL << 17)
+#define CR4_CET   (1ULL << 23)
+#define CR3_NOFLUSH (1ULL << 63)
+
+/* Reserved bits: CR0[63:32], CR4 bits the processor lacks (those
+ * IA32_VMX_CR4_FIXED1 does not allow), CR8[63:4] (2.5). */
 static bool cr_reserved_ok(const struct refvmm *m, unsigned n, uint64_t v)
 {
 	switch (n) {
@@ -163,6 +93,15 @@ static bool cr_reserved_ok(const struct refvmm *m, unsigned n, uint64_t v)
 	}
 }
 
+/* With CR4.PCIDE = 1, CR3 bit 63 asks not to flush and is not written
+ * (4.10.4.1); it is no reserved bit then. */
+static uint64_t cr3_value(const struct cpu_state *c, uint64_t v)
+{
+	return c->cr4 & CR4_PCIDE ? v & ~CR3_NOFLUSH : v;
+}
+
+/* L1 is always in 64-bit mode (IA32_EFER.LMA = 1, CS.L = 1): the 64-bit
+ * mode exceptions of MOV to CR apply. */
 void insn_mov_cr(struct refvmm *m, const struct rop *op)
 {
 	unsigned n = (unsigned)op->a[0];
@@ -171,13 +110,22 @@ void insn_mov_cr(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_MOVCR_REGISTER, op->a[0] <= 8 && (n == 0 || n == 2 || n == 3 || n == 4 || n == 8));
 	REQUIRE(m, INSN_MOVCR_CPL, c->cpl == 0);
 	REQUIRE(m, INSN_MOVCR_RESERVED, cr_reserved_ok(m, n, v));
+	uint64_t cr0 = n == 0 ? v : c->cr0, cr4 = n == 4 ? v : c->cr4;
+	REQUIRE(m, INSN_MOVCR_CR0_PG_PE, !(cr0 & CR0_PG) || (cr0 & CR0_PE));
+	REQUIRE(m, INSN_MOVCR_CR0_NW_CD, !(cr0 & CR0_NW) || (cr0 & CR0_CD));
+	REQUIRE(m, INSN_MOVCR_CR0_PG_LONG, cr0 & CR0_PG);
+	REQUIRE(m, INSN_MOVCR_CR4_PAE_LONG, cr4 & CR4_PAE);
+	REQUIRE(m, INSN_MOVCR_CR4_LA57_LONG, !((cr4 ^ c->cr4) & CR4_LA57));
+	REQUIRE(m, INSN_MOVCR_CR4_PCIDE_CR3,
+		!(cr4 & ~c->cr4 & CR4_PCIDE) || (c->cr3 & 0xfff) == 0);
+	REQUIRE(m, INSN_MOVCR_CET_WP, !(cr4 & CR4_CET) || (cr0 & CR0_WP));
 	REQUIRE(m, INSN_MOVCR_CR0_FIXED, n != 0 || !m->vmx.on || caps_cr0_allowed(&m->caps, v, false));
 	REQUIRE(m, INSN_MOVCR_CR4_FIXED, n != 4 || !m->vmx.on || caps_cr4_allowed(&m->caps, v));
-	REQUIRE(m, INSN_MOVCR_CR3_WIDTH, n != 3 || (v & caps_phys_mask(&m->caps)) == 0);
+	REQUIRE(m, INSN_MOVCR_CR3_WIDTH, n != 3 || (cr3_value(c, v) & caps_phys_mask(&m->caps)) == 0);
 	switch (n) {
-	case 0: c->cr0 = v; break;
+	case 0: c->cr0 = v | CR0_ET; break;   /* ET is hardwired to 1 (2.5) */
 	case 2: c->cr2 = v; break;
-	case 3: c->cr3 = v; break;
+	case 3: c->cr3 = cr3_value(c, v); break;
 	case 4: c->cr4 = v; break;
 	default: c->cr8 = v; break;
 	}

@@ -75,13 +75,29 @@ static const struct insn_case cases[] = {
 	{ R_INSN_MSR_EXISTS, NOCUR, {{0}}, OPX(RDMSR, 0x12345678), GP0 },
 	{ R_INSN_MSR_READ_ONLY, NOCUR, {{0}}, OPX(WRMSR, 0x480, 0), GP0 },
 	{ R_INSN_MSR_FEATURE_CONTROL_LOCKED, NOCUR, {{0}}, OPX(WRMSR, 0x3a, 0), GP0 },
-	{ R_INSN_MSR_RESERVED, NOCUR, {{0}}, OPX(WRMSR, 0x277, 0x0202020202020202ULL), GP0 },
+	{ R_INSN_MSR_RESERVED, NOCUR, {{0}}, OPX(WRMSR, 0xc0000080, TM_L1_EFER | 2), GP0 },
+	{ R_INSN_MSR_PAT_TYPE, NOCUR, {{0}}, OPX(WRMSR, 0x277, 0x0202020202020202ULL), GP0 },
+	{ R_INSN_MSR_NONCANONICAL, NOCUR, {{0}}, OPX(WRMSR, 0xc0000100, 0x8000000000000000ULL), GP0 },
+	{ R_INSN_MSR_NONCANONICAL, NOCUR, {{0}}, OPX(WRMSR, 0x176, 0x0000800000000000ULL), GP0 },
+	{ R_INSN_MSR_EFER_LME_PAGING, NOCUR, {{0}}, OPX(WRMSR, 0xc0000080, TM_L1_EFER & ~0x100ULL), GP0 },
 	{ R_INSN_MOVCR_CPL, NOCUR, { OPX(CPL, 3) }, OPX(MOV_CR, 3, TM_PAGE_TABLES), GP0 },
 	{ R_INSN_MOVCR_CR0_FIXED, CUR, {{0}}, OPX(MOV_CR, 0, 0x80000011), GP0 },
 	{ R_INSN_MOVCR_CR4_FIXED, CUR, {{0}}, OPX(MOV_CR, 4, 0x20), GP0 },
 	{ R_INSN_MOVCR_RESERVED, NOCUR, {{0}}, OPX(MOV_CR, 0, TM_L1_CR0 | (1ULL << 40)), GP0 },
 	{ R_INSN_MOVCR_CR3_WIDTH, NOCUR, {{0}}, OPX(MOV_CR, 3, 1ULL << 52), GP0 },
 	{ R_INSN_MOVCR_REGISTER, NOCUR, {{0}}, OPX(MOV_CR, 5, 0), UD },
+	{ R_INSN_MOVCR_RESERVED, NOCUR, {{0}}, OPX(MOV_CR, 8, 0x10), GP0 },
+	{ R_INSN_MOVCR_RESERVED, NOCUR, {{0}}, OPX(MOV_CR, 4, TM_L1_CR4 | (1ULL << 23)), GP0 },  /* no CET on Skylake-X */
+	{ R_INSN_MOVCR_CR0_PG_PE, NOCUR, {{0}}, OPX(MOV_CR, 0, TM_L1_CR0 & ~1ULL), GP0 },
+	{ R_INSN_MOVCR_CR0_NW_CD, NOCUR, {{0}}, OPX(MOV_CR, 0, TM_L1_CR0 | (1ULL << 29)), GP0 },
+	{ R_INSN_MOVCR_CR0_PG_LONG, NOCUR, {{0}}, OPX(MOV_CR, 0, TM_L1_CR0 & ~(1ULL << 31)), GP0 },
+	{ R_INSN_MOVCR_CR4_PAE_LONG, NOCUR, {{0}}, OPX(MOV_CR, 4, TM_L1_CR4 & ~0x20ULL), GP0 },
+	{ R_INSN_MOVCR_CR4_PCIDE_CR3, NOCUR, { OPX(MOV_CR, 3, TM_L1_CR3 | 8) }, OPX(MOV_CR, 4, TM_L1_CR4 | (1ULL << 17)), GP0 },
+	{ R_INSN_MOVCR_CR3_WIDTH, NOCUR, {{0}}, OPX(MOV_CR, 3, TM_L1_CR3 | (1ULL << 63)), GP0 },  /* PCIDE = 0: bit 63 reserved */
+	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x1a), FV(28) },         /* memory type 2 */
+	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x16), FV(28) },         /* walk length 3 */
+	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x11e), FV(28) },        /* bit 8 reserved */
+	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, (1ULL << 40) | 0x1e), FV(28) },        /* beyond MAXPHYADDR 40 */
 };
 #define NCASES (sizeof cases / sizeof *cases)
 
@@ -126,6 +142,8 @@ START_TEST(test_every_insn_rule_tested)
 		R_INSN_VMXON_FEATURE_CONTROL_LOCK, R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, /* locked at 5 */
 		R_INSN_VMLAUNCH_MOV_SS,   /* L1 never has MOV-SS blocking between case ops */
 		R_INSN_VMLAUNCH_NOT_CLEAR, /* test_launch_twice */ R_INSN_VMPTRLD_SHADOW_UNSUPPORTED, R_INSN_VMWRITE_READ_ONLY, R_INSN_VMXON_SHADOW_BIT, /* in test_profile_dependent_rules */
+		R_INSN_VMLAUNCH_SHADOW_VMCS, /* test_profile_dependent_rules */
+		R_INSN_MOVCR_CR4_LA57_LONG, R_INSN_MOVCR_CET_WP, /* test_cr4_features */
 	};
 	for (int r = 0; r < RULE_COUNT; r++) {
 		if (rule_table[r].cls != RC_INSN)
@@ -162,6 +180,16 @@ START_TEST(test_profile_dependent_rules)
 	/* a shadow-VMCS region where VMCS shadowing exists loads fine */
 	run_ok(m, &(struct rop)OPX(WRITE32, TM_VMCS1, caps_revision(&m->caps) | 0x80000000u));
 	run_ok(m, &(struct rop)OPX(VMPTRLD, TM_VMCS1));
+	/* entering it is VMfailInvalid although it is current (24.10, 26.1) */
+	refvmm_run(m, &(struct rop)OPX(VMLAUNCH), &r);
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_FAIL_INVALID);
+	ck_assert(r.nrules == 1 && r.rules[0] == R_INSN_VMLAUNCH_SHADOW_VMCS);
+	refvmm_run(m, &(struct rop)OPX(VMRESUME), &r);
+	ck_assert(r.alt[0].kind == OUT_FAIL_INVALID && r.rules[0] == R_INSN_VMLAUNCH_SHADOW_VMCS);
+	/* VMREAD and VMWRITE of a shadow VMCS in root operation work (24.10) */
+	run_ok(m, &(struct rop)OPX(VMWRITE, 0x681e, 0x1234));
+	refvmm_run(m, &(struct rop)OPX(VMREAD, 0x681e), &r);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == 0x1234);
 	refvmm_destroy(m);
 	/* VMXON on a region whose bit 31 is set is VMfailInvalid (31.3 VMXON) */
 	m = refvmm_create(snb);
@@ -237,6 +265,70 @@ START_TEST(test_launch_twice)
 }
 END_TEST
 
+static void want_rule(struct refvmm *m, const struct rop *op, enum rule_id rule)
+{
+	struct result r;
+	refvmm_run(m, op, &r);
+	ck_assert_msg(r.nalt == 1 && r.alt[0].kind == OUT_FAULT && r.alt[0].vector == 13,
+		      "%s: #GP(0)", rule_table[rule].id);
+	ck_assert_msg(r.nrules == 1 && r.rules[0] == rule, "%s: the rule that decided", rule_table[rule].id);
+}
+
+/* CR4 bits only some processors have (MOV CR, vol. 2): LA57 cannot change
+ * in IA-32e mode; CET needs CR0.WP.  No built-in profile has LA57, so the
+ * test adds it to Skylake-X's CR4_FIXED1 (the bit that reports it, A.8). */
+START_TEST(test_cr4_features)
+{
+	struct vmx_caps la57 = *caps_builtin("bochs-corei7_skylake_x");
+	la57.msr[CAP_CR4_FIXED1] |= 1u << 12;
+	struct refvmm *m = refvmm_create(&la57);
+	want_rule(m, &(struct rop)OPX(MOV_CR, 4, TM_L1_CR4 | (1u << 12)), R_INSN_MOVCR_CR4_LA57_LONG);
+	refvmm_destroy(m);
+
+	const struct vmx_caps *tgl = caps_builtin("bochs-tigerlake");
+	ck_assert(caps_msr(tgl, CAP_MSR_FIRST + CAP_CR4_FIXED1) & (1u << 23));
+	m = refvmm_create(tgl);
+	want_rule(m, &(struct rop)OPX(MOV_CR, 4, TM_L1_CR4 | (1u << 23)), R_INSN_MOVCR_CET_WP);
+	run_ok(m, &(struct rop)OPX(MOV_CR, 0, TM_L1_CR0 | (1u << 16)));
+	run_ok(m, &(struct rop)OPX(MOV_CR, 4, TM_L1_CR4 | (1u << 23)));
+	want_rule(m, &(struct rop)OPX(MOV_CR, 0, TM_L1_CR0), R_INSN_MOVCR_CET_WP);
+	refvmm_destroy(m);
+}
+END_TEST
+
+/* What the writes that succeed leave behind. */
+START_TEST(test_cr_msr_values)
+{
+	struct refvmm *m = refvmm_create(caps_default());
+	struct result r;
+	/* a written EFER.LMA is ignored (vol. 4 IA32_EFER: LMA is read-only) */
+	run_ok(m, &(struct rop)OPX(WRMSR, 0xc0000080, TM_L1_EFER & ~0x400ULL));
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0xc0000080), &r);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == TM_L1_EFER);
+	/* the capability MSRs read as the profile reports them */
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x480), &r);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == caps_msr(&m->caps, 0x480));
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
+	ck_assert(r.alt[0].value == TM_L1_FEATURE_CONTROL);
+	/* canonical bases are accepted and read back */
+	run_ok(m, &(struct rop)OPX(WRMSR, 0xc0000100, 0xffff800000001000ULL));
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0xc0000100), &r);
+	ck_assert(r.alt[0].value == 0xffff800000001000ULL);
+	/* with CR4.PCIDE = 1, CR3 bit 63 is accepted and not stored (4.10.4.1) */
+	run_ok(m, &(struct rop)OPX(MOV_CR, 4, TM_L1_CR4 | (1u << 17)));
+	run_ok(m, &(struct rop)OPX(MOV_CR, 3, TM_L1_CR3 | 5 | (1ULL << 63)));
+	ck_assert(m->cpu.cr3 == (TM_L1_CR3 | 5));
+	/* CR0.ET reads as 1 whatever is written (2.5) */
+	run_ok(m, &(struct rop)OPX(MOV_CR, 0, TM_L1_CR0 & ~0x10ULL));
+	ck_assert(m->cpu.cr0 == TM_L1_CR0);
+	/* single-context INVEPT of the test machine's EPTP succeeds (31.3) */
+	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+	refvmm_run(m, &(struct rop)OPX(INVEPT, 1, TM_EPT_ROOT | 0x1e), &r);
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_OK);
+	refvmm_destroy(m);
+}
+END_TEST
+
 static Suite *insn_suite(void)
 {
 	Suite *s = suite_create("insn");
@@ -246,6 +338,8 @@ static Suite *insn_suite(void)
 	tcase_add_test(t, test_profile_dependent_rules);
 	tcase_add_test(t, test_field_round_trip);
 	tcase_add_test(t, test_launch_twice);
+	tcase_add_test(t, test_cr4_features);
+	tcase_add_test(t, test_cr_msr_values);
 	suite_add_tcase(s, t);
 	return s;
 }
