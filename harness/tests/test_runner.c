@@ -99,6 +99,111 @@ START_TEST(generated_cases_one_per_fixed_bit)
 }
 END_TEST
 
+
+/* ---- with the parser and the model ---- */
+
+static int run_text(const char *text, struct suite *s, struct run_set *rs, char *err, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	if (suite_add_text(s, "<t>", text, err, len) != 0)
+		return -1;
+	struct backend_opts o = { 0 };
+	return runner_run(backend_find("ref"), &o, s, rs, err, len);
+}
+
+START_TEST(ref_runs_inline_cases)
+{
+	struct suite s;
+	struct run_set rs;
+	char err[512];
+	ck_assert_msg(run_text("case t.pass\nvmxon\nexpect ok\nvmxoff\nexpect ok\n"
+			       "case t.fail\nvmxon\nexpect fail_invalid\n"
+			       "case t.ud\nvmclear VMCS0\nexpect fault #UD\n", &s, &rs, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(rs.n, 3);
+	ck_assert_int_eq(rs.rc[0].verdict, V_PASS);
+	ck_assert_int_eq(rs.rc[1].verdict, V_FAIL);
+	ck_assert_msg(strstr(rs.rc[1].msg, "line 8: expected fail_invalid, got ok") != NULL, "%s", rs.rc[1].msg);
+	ck_assert_int_eq(rs.rc[2].verdict, V_PASS);
+	ck_assert_uint_eq(rs.npass, 2);
+	ck_assert_uint_eq(rs.nfail, 1);
+	/* results are kept for ALL ops, one per op */
+	ck_assert_uint_eq(rs.rc[0].res.nres, rs.rc[0].rc.nops);
+	char trace[1024];
+	run_trace_text(&rs.rc[0], false, trace, sizeof trace);
+	ck_assert_msg(strstr(trace, "line 2: vmxon ") == trace, "%s", trace);
+	ck_assert_ptr_nonnull(strstr(trace, "  => ok\n"));
+	run_set_free(&rs);
+	suite_free(&s);
+}
+END_TEST
+
+START_TEST(ref_skips_missing_features)
+{
+	struct suite s;
+	struct run_set rs;
+	char err[512];
+	/* Sandy Bridge (Bochs 2.7) has no VMFUNC and no VMCS shadowing */
+	ck_assert_msg(run_text("case t.skip\nrequires vmfunc vmcs_shadowing\nprofile bochs-corei7_sandy_bridge_2600k\n"
+			       "vmxon\nexpect ok\n", &s, &rs, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(rs.rc[0].verdict, V_SKIP);
+	ck_assert_msg(strstr(rs.rc[0].msg, "vmfunc") && strstr(rs.rc[0].msg, "vmcs_shadowing"), "%s", rs.rc[0].msg);
+	ck_assert_uint_eq(rs.nskip, 1);
+	run_set_free(&rs);
+	suite_free(&s);
+}
+END_TEST
+
+START_TEST(malformed_input_names_file_line_col)
+{
+	struct suite s = { 0 };
+	char err[512] = "";
+	ck_assert_int_eq(suite_add_text(&s, "<t>", "case t.bad\nvmxon\nfrobnicate 3\n", err, sizeof err), -1);
+	ck_assert_msg(strncmp(err, "<t>:3:", 6) == 0, "%s", err);
+	suite_free(&s);
+}
+END_TEST
+
+static struct outcome fv(uint32_t n)
+{
+	return (struct outcome){ .kind = OUT_FAIL_VALID, .num = n };
+}
+
+/* Sets: on ref every allowed outcome must be expected; on a
+ * single-outcome backend the one outcome must be expected. */
+START_TEST(expectation_sets)
+{
+	struct result m78 = { .nalt = 2, .alt = { fv(7), fv(8) } }, m7 = { .nalt = 1, .alt = { fv(7) } };
+	struct expect e7 = { .nalt = 1, .alt = { fv(7) } }, e78 = { .nalt = 2, .alt = { fv(8), fv(7) } };
+	ck_assert(!runner_expect_ok(&e7, &m78, true));    /* narrower than the model's set */
+	ck_assert(runner_expect_ok(&e78, &m78, true));
+	ck_assert(runner_expect_ok(&e78, &m7, true));     /* wider is fine */
+	ck_assert(runner_expect_ok(&e7, &m7, true));
+	struct result b8 = { .nalt = 1, .alt = { fv(8) } };
+	ck_assert(runner_expect_ok(&e78, &b8, false));
+	ck_assert(!runner_expect_ok(&e7, &b8, false));
+	struct result none = { 0 }, unm = { .nalt = 1, .alt = { { .kind = OUT_UNMODELLED } } };
+	ck_assert(!runner_expect_ok(&e7, &none, false));
+	ck_assert(!runner_expect_ok(&e7, &unm, true));    /* a model gap is never a pass */
+}
+END_TEST
+
+/* Exit fields are compared only where the expectation names them. */
+START_TEST(expectation_partial_exit_fields)
+{
+	struct outcome got = { .kind = OUT_EXIT, .num = 10, .have = EXF_QUAL | EXF_LEN, .qual = 0, .len = 2 };
+	struct result r = { .nalt = 1, .alt = { got } };
+	struct expect any = { .nalt = 1, .alt = { { .kind = OUT_EXIT, .num = 10 } } };
+	struct expect len2 = { .nalt = 1, .alt = { { .kind = OUT_EXIT, .num = 10, .have = EXF_LEN, .len = 2 } } };
+	struct expect len3 = { .nalt = 1, .alt = { { .kind = OUT_EXIT, .num = 10, .have = EXF_LEN, .len = 3 } } };
+	struct expect hlt = { .nalt = 1, .alt = { { .kind = OUT_EXIT, .num = 12 } } };
+	ck_assert(runner_expect_ok(&any, &r, false));
+	ck_assert(runner_expect_ok(&len2, &r, false));
+	ck_assert(!runner_expect_ok(&len3, &r, false));
+	ck_assert(!runner_expect_ok(&hlt, &r, false));
+	ck_assert(runner_expect_ok(&len2, &r, true));
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
 	Suite *s = suite_create("runner");
@@ -107,6 +212,11 @@ static Suite *runner_suite(void)
 	tcase_add_test(t, rules_text_lists_in_firing_order);
 	tcase_add_test(t, missing_path_is_an_error);
 	tcase_add_test(t, generated_cases_one_per_fixed_bit);
+	tcase_add_test(t, ref_runs_inline_cases);
+	tcase_add_test(t, ref_skips_missing_features);
+	tcase_add_test(t, malformed_input_names_file_line_col);
+	tcase_add_test(t, expectation_sets);
+	tcase_add_test(t, expectation_partial_exit_fields);
 	suite_add_tcase(s, t);
 	return s;
 }
