@@ -4,66 +4,7 @@
 #include "guest.h"
 #include "insn.h"
 #include "refvmm.h"
-
-/* ---- the test machine's memory (testmachine.h spells it out) ---- */
-
-static void put64(struct refvmm *m, uint64_t pa, uint64_t v) { (void)mem_write64(&m->mem, pa, v); }
-static void put32(struct refvmm *m, uint64_t pa, uint32_t v) { (void)mem_write32(&m->mem, pa, v); }
-
-static void build_gdt_tss(struct refvmm *m)
-{
-	put64(m, TM_GDT + TM_SEL_CODE64, TM_GDT_CODE64);
-	put64(m, TM_GDT + TM_SEL_DATA, TM_GDT_DATA);
-	put64(m, TM_GDT + TM_SEL_CODE32, TM_GDT_CODE32);
-	put64(m, TM_GDT + (TM_SEL_USER_DATA & ~7), TM_GDT_USER_DATA);
-	put64(m, TM_GDT + (TM_SEL_USER_CODE64 & ~7), TM_GDT_USER_CODE64);
-	/* 64-bit TSS descriptor, busy after LTR (type 0xb), base TM_TSS */
-	uint64_t b = TM_TSS, lo = TM_TSS_LIMIT | (b & 0xffffff) << 16 | 0x8bULL << 40 | (b >> 24 & 0xff) << 56;
-	put64(m, TM_GDT + TM_SEL_TSS, lo);
-	put64(m, TM_GDT + TM_SEL_TSS + 8, b >> 32);
-	put64(m, TM_TSS + 4, TM_HOST_RSP);      /* RSP0, as the probe sets it */
-	put32(m, TM_TSS + 0x64, 0x68u << 16);   /* I/O map base: no bitmap */
-}
-
-static void build_guest_idt(struct refvmm *m)
-{
-	static const uint8_t stub[] = TM_GUEST_STUB_BYTES;
-	uint8_t page[TM_GUEST_STUB_SIZE];
-	memset(page, 0xf4, sizeof page);
-	memcpy(page, stub, sizeof stub - 1);
-	for (uint64_t n = 0; n < 256; n++) {
-		uint64_t off = TM_GUEST_IDT_STUBS + TM_GUEST_STUB_SIZE * n;
-		uint64_t lo = (off & 0xffff) | (uint64_t)TM_SEL_CODE64 << 16 | 0x8eULL << 40 |
-			      (off >> 16 & 0xffff) << 48;
-		put64(m, TM_GUEST_IDT + 16 * n, lo);
-		put64(m, TM_GUEST_IDT + 16 * n + 8, off >> 32);
-		if (mem_write(&m->mem, off, page, sizeof page) != 0)
-			return;   /* beyond MAXPHYADDR: cannot happen below 4 MiB */
-	}
-}
-
-static void build_paging(struct refvmm *m)
-{
-	put64(m, TM_PAGE_TABLES, (TM_PAGE_TABLES + 0x1000) | TM_PTE_DIR);
-	put64(m, TM_PAGE_TABLES + 0x1000, (TM_PAGE_TABLES + 0x2000) | TM_PTE_DIR);
-	put64(m, TM_EPT_ROOT, TM_EPT_PDPT | TM_EPTE_DIR);
-	put64(m, TM_EPT_PDPT, TM_EPT_PD | TM_EPTE_DIR);
-	for (uint64_t i = 0; i < 512; i++) {
-		put64(m, TM_PAGE_TABLES + 0x2000 + 8 * i, (i << 21) | TM_PTE_2M);
-		put64(m, TM_EPT_PD + 8 * i, (i << 21) | TM_EPTE_2M);
-	}
-}
-
-static void build_memory(struct refvmm *m)
-{
-	uint32_t rev = caps_revision(&m->caps);
-	static const uint64_t regions[] = { TM_VMXON_REGION, TM_VMCS0, TM_VMCS1, TM_SHADOW_VMCS };
-	for (size_t i = 0; i < sizeof regions / sizeof *regions; i++)
-		put32(m, regions[i], rev);
-	build_gdt_tss(m);
-	build_guest_idt(m);
-	build_paging(m);
-}
+#include "tmbuild.h"
 
 /* ---- L1 state at the start of a case ---- */
 
@@ -96,7 +37,8 @@ void refvmm_reset(struct refvmm *m)
 	m->steps = 0;
 	m->res = NULL;
 	mem_reset(&m->mem);
-	build_memory(m);
+	/* cannot fail: create() gives the memory at least 2^32 bytes */
+	(void)!tm_build_memory(&m->mem, caps_revision(&m->caps));
 	guest_arm(m, NULL, 0);   /* an entry without guest { } runs the implicit vmcall */
 }
 
@@ -106,8 +48,12 @@ struct refvmm *refvmm_create(const struct vmx_caps *caps)
 	if (!m)
 		return NULL;
 	m->caps = *caps;
-	unsigned bits = caps->maxphyaddr ? caps->maxphyaddr : 40;
-	if (mem_init(&m->mem, 1ULL << (bits > 52 ? 52 : bits)) != 0) {
+	/* RAM up to MAXPHYADDR (36 when the profile does not say, as caps.c
+	 * assumes), clamped to what a 64-bit processor can have: 32..52 bits.
+	 * Architectural address checks use the profile's value itself. */
+	unsigned bits = caps->maxphyaddr ? caps->maxphyaddr : 36;
+	bits = bits < 32 ? 32 : bits > 52 ? 52 : bits;
+	if (mem_init(&m->mem, 1ULL << bits) != 0) {
 		free(m);
 		return NULL;
 	}
