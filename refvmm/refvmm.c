@@ -8,7 +8,15 @@
 
 /* ---- L1 state at the start of a case ---- */
 
-static void l1_state(struct cpu_state *c)
+/* IA32_FEATURE_CONTROL as the probe leaves it: firmware's value when
+ * firmware locked it (the profile reports it), else the probe writes
+ * TM_L1_FEATURE_CONTROL and locks it (harness/probe/main.c). */
+static uint64_t feature_control(const struct vmx_caps *caps)
+{
+	return caps->feature_control & 1 ? caps->feature_control : TM_L1_FEATURE_CONTROL;
+}
+
+static void l1_state(struct cpu_state *c, const struct vmx_caps *caps)
 {
 	memset(c, 0, sizeof *c);
 	c->cr0 = TM_L1_CR0;
@@ -18,7 +26,7 @@ static void l1_state(struct cpu_state *c)
 	c->pat = TM_L1_PAT;
 	c->rflags = TM_L1_RFLAGS;
 	c->dr[7] = TM_L1_DR7;
-	c->feature_control = TM_L1_FEATURE_CONTROL;
+	c->feature_control = feature_control(caps);
 	for (int s = SEG_ES; s <= SEG_GS; s++)
 		c->seg[s] = (struct seg){ TM_SEL_DATA, 0, 0xffffffff, TM_AR_DATA };
 	c->seg[SEG_CS] = (struct seg){ TM_SEL_CODE64, 0, 0xffffffff, TM_AR_CODE64 };
@@ -30,7 +38,7 @@ static void l1_state(struct cpu_state *c)
 
 void refvmm_reset(struct refvmm *m)
 {
-	l1_state(&m->cpu);
+	l1_state(&m->cpu, &m->caps);
 	m->host = m->cpu;
 	memset(&m->vmx, 0, sizeof m->vmx);
 	m->vmx.current = VMCS_NONE;

@@ -139,7 +139,8 @@ START_TEST(test_every_insn_rule_tested)
 {
 	static const enum rule_id unbreakable[] = {
 		R_INSN_VMXON_CR4_FIXED,   /* any CR4 MOV that breaks it is refused first (VMXE, reserved) */
-		R_INSN_VMXON_FEATURE_CONTROL_LOCK, R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, /* locked at 5 */
+		R_INSN_VMXON_FEATURE_CONTROL_LOCK,   /* the probe locks an unlocked MSR at 5; WRMSR cannot unlock */
+		R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, /* test_feature_control */
 		R_INSN_VMLAUNCH_MOV_SS,   /* L1 never has MOV-SS blocking between case ops */
 		R_INSN_VMLAUNCH_NOT_CLEAR, /* test_launch_twice */ R_INSN_VMPTRLD_SHADOW_UNSUPPORTED, R_INSN_VMWRITE_READ_ONLY, R_INSN_VMXON_SHADOW_BIT, /* in test_profile_dependent_rules */
 		R_INSN_VMLAUNCH_SHADOW_VMCS, /* test_profile_dependent_rules */
@@ -329,6 +330,38 @@ START_TEST(test_cr_msr_values)
 }
 END_TEST
 
+/* IA32_FEATURE_CONTROL (23.7): firmware that locked it with VMX outside
+ * SMX disabled makes VMXON #GP(0); an unlocked one is locked at
+ * TM_L1_FEATURE_CONTROL by the probe, and the model starts there too. */
+START_TEST(test_feature_control)
+{
+	struct vmx_caps c = *caps_default();
+	struct result r;
+	c.feature_control = 0x1;   /* locked, VMX disabled: a BIOS setting */
+	struct refvmm *m = refvmm_create(&c);
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == 1);
+	refvmm_run(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION), &r);
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_FAULT && r.alt[0].vector == 13);
+	ck_assert(r.nrules == 1 && r.rules[0] == R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX);
+	refvmm_run(m, &(struct rop)OPX(WRMSR, 0x3a, 5), &r);
+	ck_assert(r.alt[0].kind == OUT_FAULT && r.rules[0] == R_INSN_MSR_FEATURE_CONTROL_LOCKED);
+	refvmm_destroy(m);
+	c.feature_control = 0x4;   /* unlocked: the probe locks it at 5 */
+	m = refvmm_create(&c);
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
+	ck_assert(r.alt[0].value == TM_L1_FEATURE_CONTROL);
+	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+	refvmm_destroy(m);
+	c.feature_control = 0x40005;   /* locked with more bits (SGX): kept as is */
+	m = refvmm_create(&c);
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
+	ck_assert(r.alt[0].value == 0x40005);
+	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+	refvmm_destroy(m);
+}
+END_TEST
+
 static Suite *insn_suite(void)
 {
 	Suite *s = suite_create("insn");
@@ -340,6 +373,7 @@ static Suite *insn_suite(void)
 	tcase_add_test(t, test_launch_twice);
 	tcase_add_test(t, test_cr4_features);
 	tcase_add_test(t, test_cr_msr_values);
+	tcase_add_test(t, test_feature_control);
 	suite_add_tcase(s, t);
 	return s;
 }
