@@ -2,6 +2,7 @@
  * fields.  Every check runs (no early return): vmentry() reports the set of
  * fired rules.  Failure of any: VMfailValid(7). */
 #include "entry_priv.h"
+#include "ept.h"
 
 #define V(f) gv(m, VF_##f)
 
@@ -84,15 +85,15 @@ static void apic(struct refvmm *m)
 	}
 }
 
-/* 28.2.6: the EPT pointer against IA32_VMX_EPT_VPID_CAP (A.10). */
+/* 28.2.6: the EPT pointer against IA32_VMX_EPT_VPID_CAP (A.10); the
+ * checks themselves are eptp_faults() (ept.c), shared with INVEPT. */
 static void eptp(struct refvmm *m)
 {
-	uint64_t e = V(EPT_POINTER), cap = m->caps.msr[CAP_EPT_VPID];
-	unsigned mt = e & 7, walk = (e >> 3) & 7;
-	CHECK(m, ENTRY_CTL_EPTP_MEMTYPE, (mt == 0 && (cap & (1u << 8))) || (mt == 6 && (cap & (1u << 14))));
-	CHECK(m, ENTRY_CTL_EPTP_WALK_LENGTH, (walk == 3 && (cap & (1u << 6))) || (walk == 4 && (cap & (1u << 7))));
-	CHECK(m, ENTRY_CTL_EPTP_AD, !(e & (1u << 6)) || (cap & (1u << 21)));
-	CHECK(m, ENTRY_CTL_EPTP_RESERVED, !(e & 0xf80) && !(e & caps_phys_mask(&m->caps)));
+	unsigned f = eptp_faults(&m->caps, V(EPT_POINTER));
+	CHECK(m, ENTRY_CTL_EPTP_MEMTYPE, !(f & EPTP_BAD_MEMTYPE));
+	CHECK(m, ENTRY_CTL_EPTP_WALK_LENGTH, !(f & EPTP_BAD_WALK));
+	CHECK(m, ENTRY_CTL_EPTP_AD, !(f & EPTP_BAD_AD));
+	CHECK(m, ENTRY_CTL_EPTP_RESERVED, !(f & EPTP_BAD_RESERVED));
 }
 
 /* 26.2.1.1: VPID, EPT and the controls that need EPT, PML, VM functions,

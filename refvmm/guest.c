@@ -149,7 +149,7 @@ static guest_op_fn *handler(uint16_t op)
 {
 	static guest_op_fn *const *const tables[] = {
 		guest_insn_ops, guest_exc_ops, guest_msr_ops, guest_io_ops, guest_cr_ops,
-		guest_event_ops,
+		guest_event_ops, guest_mem_ops,
 	};
 	if (op >= OP_COUNT)
 		return NULL;

@@ -72,6 +72,7 @@ extern guest_op_fn *const guest_msr_ops[OP_COUNT];    /* guest_msr.c */
 extern guest_op_fn *const guest_io_ops[OP_COUNT];     /* guest_io.c */
 extern guest_op_fn *const guest_cr_ops[OP_COUNT];     /* guest_cr.c */
 extern guest_op_fn *const guest_event_ops[OP_COUNT];  /* event.c */
+extern guest_op_fn *const guest_mem_ops[OP_COUNT];    /* guest_mem.c */
 
 /* An exit caused by executing the current op's exiting instruction:
  * reason, qualification, instruction length (27.2.5) and, when have has

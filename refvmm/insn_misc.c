@@ -1,6 +1,7 @@
 /* INVEPT, INVVPID, VMCALL and VMFUNC in VMX root operation (SDM 31.3),
  * and L1's MOV to control registers (vol. 2 MOV CR; 23.8 in VMX
  * operation).  RDMSR/WRMSR are msr.c. */
+#include "ept.h"
 #include "insn.h"
 
 /* INVEPT types 1-2 -> IA32_VMX_EPT_VPID_CAP bits 25-26; INVVPID types 0-3
@@ -8,21 +9,6 @@
 static bool inv_type_ok(const struct refvmm *m, uint64_t type, unsigned first, uint64_t lo, uint64_t hi)
 {
 	return type >= lo && type <= hi && (m->caps.msr[CAP_EPT_VPID] >> (first + type - lo) & 1);
-}
-
-/* Would VM entry with "enable EPT" = 1 fail because of this EPTP
- * (26.2.1.1)?  Memory type UC or WB as A.10 allows, a page-walk length
- * the processor supports, accessed/dirty flags only where supported,
- * bits 11:7 and bits beyond MAXPHYADDR clear -- the checks entry_ctl.c
- * makes for ENTRY.CTL.EPTP_*. */
-static bool eptp_ok(const struct refvmm *m, uint64_t e)
-{
-	uint64_t cap = m->caps.msr[CAP_EPT_VPID];
-	unsigned mt = e & 7, walk = e >> 3 & 7;
-	return ((mt == 0 && (cap & (1u << 8))) || (mt == 6 && (cap & (1u << 14)))) &&
-	       ((walk == 3 && (cap & (1u << 6))) || (walk == 4 && (cap & (1u << 7)))) &&
-	       (!(e & (1u << 6)) || (cap & (1u << 21))) &&
-	       !(e & 0xf80) && !(e & caps_phys_mask(&m->caps));
 }
 
 /* The descriptor is built by the backend from the operands (type, EPTP),
@@ -33,7 +19,7 @@ void insn_invept(struct refvmm *m, const struct rop *op)
 		m->vmx.on && caps_has(&m->caps, FEAT_EPT) && caps_has(&m->caps, FEAT_INVEPT));
 	REQUIRE(m, INSN_INVEPT_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_INVEPT_TYPE, inv_type_ok(m, op->a[0], 25, 1, 2));
-	REQUIRE(m, INSN_INVEPT_EPTP, op->a[0] != 1 || eptp_ok(m, op->a[1]));
+	REQUIRE(m, INSN_INVEPT_EPTP, op->a[0] != 1 || !eptp_faults(&m->caps, op->a[1]));
 	insn_ok(m);   /* the model keeps no EPT TLB: nothing to invalidate */
 }
 
