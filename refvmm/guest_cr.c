@@ -1,7 +1,8 @@
 /* Control-register and debug-register accesses in VMX non-root operation
  * (25.1.3, 25.3): guest/host masks and read shadows for CR0/CR4, CR3
  * load/store exiting with CR3-target values, CR8 load/store exiting, CLTS,
- * LMSW, MOV DR.  Exit qualifications: Tables 27-3 (CR) and 27-4 (DR);
+ * LMSW, MOV DR.  CR8 accesses that do not exit go to the TPR shadow
+ * (guest_apic.c).  Exit qualifications: Tables 27-3 (CR) and 27-4 (DR);
  * guest_code.c always uses rax (GPR field 11:8 = 0). */
 #include "guest_priv.h"
 
@@ -56,7 +57,7 @@ static enum gstep g_mov_to_cr(struct refvmm *m, const struct rop *o)
 	case 8:
 		if (!CHECK(m, EXIT_CR_CR8_LOAD, !(proc(m) & PROC_CR8_LOAD)))
 			return cr_exit(m, 8, CR_MOV_TO, 0);
-		return G_UNMODELLED;   /* TPR shadow / APIC: not modelled yet */
+		return apic_cr8_load(m, v);
 	default:
 		return guest_exception(m, 6, false, 0);   /* reserved CR: #UD */
 	}
@@ -82,7 +83,7 @@ static enum gstep g_mov_from_cr(struct refvmm *m, const struct rop *o)
 	case 8:
 		if (!CHECK(m, EXIT_CR_CR8_STORE, !(proc(m) & PROC_CR8_STORE)))
 			return cr_exit(m, 8, CR_MOV_FROM, 0);
-		return G_UNMODELLED;
+		return apic_cr8_store(m);
 	default:
 		return guest_exception(m, 6, false, 0);
 	}

@@ -3,6 +3,7 @@
  * information of 27.2.1 (qualification), 27.2.4 (instruction information)
  * and 27.2.5 (instruction length). */
 #include "guest_priv.h"
+#include "insn.h"
 
 /* Instruction-information layouts (27.2.4, Tables 27-9..27-14), for the
  * fixed operands guest_code.c emits. */
@@ -106,18 +107,66 @@ static bool shadow_bitmap_exits(struct refvmm *m, enum vmcs_field bitmap, uint64
 	return byte >> (enc & 7) & 1;
 }
 
+/* VMsucceed / VMfailInvalid / VMfailValid in L2 (31.2): the arithmetic
+ * flags of L2's RFLAGS; VMfailValid's error number goes to the current
+ * (ordinary) VMCS, the one L1 reads after the next exit. */
+#define RFLAGS_ARITH 0x8d5ull   /* CF PF AF ZF SF OF */
+enum { VMFAIL_NONE = 0, VMFAIL_INVALID = 1 };
+
+static enum gstep shadow_done(struct refvmm *m, uint32_t fail)
+{
+	m->cpu.rflags &= ~RFLAGS_ARITH;
+	if (fail == VMFAIL_INVALID) {
+		m->cpu.rflags |= 1;        /* CF */
+	} else if (fail) {
+		m->cpu.rflags |= 0x40;     /* ZF */
+		gw(m, VF_VM_INSTRUCTION_ERROR, fail);
+	}
+	return G_NEXT;
+}
+
+/* A VMREAD or VMWRITE that VMCS shadowing lets through (31.3 VMREAD,
+ * VMWRITE in VMX non-root operation): it acts on the shadow VMCS that the
+ * VMCS link pointer references (24.10).  VM entry already checked that
+ * pointer's revision and shadow-VMCS indicator (26.3.1.5), so here it is
+ * either a shadow VMCS or FFFFFFFF_FFFFFFFFH.  vmread rax, rcx / vmwrite
+ * rcx, rax: the encoding is a[0], the value a[1]. */
+static enum gstep shadow_access(struct refvmm *m, const struct rop *o, bool write)
+{
+	uint64_t link = gv(m, VF_VMCS_LINK_POINTER);
+	bool high = false;
+	if (!CHECK(m, EXIT_SHADOW_VMCS_CPL, m->cpu.cpl == 0))
+		return guest_exception(m, 13, true, 0);
+	if (!CHECK(m, EXIT_SHADOW_VMCS_LINK, link != ~0ull))
+		return shadow_done(m, VMFAIL_INVALID);
+	int f = insn_vmcs_field(m, o->a[0], &high);
+	if (!CHECK(m, EXIT_SHADOW_VMCS_UNSUPPORTED, f >= 0))
+		return shadow_done(m, 12);
+	if (write && !CHECK(m, EXIT_SHADOW_VMCS_READ_ONLY, insn_vmcs_writable(m, f)))
+		return shadow_done(m, 13);
+	CHECK(m, EXIT_SHADOW_VMCS_ACCESS, false);
+	if (write)
+		insn_vmcs_put(m, link, f, high, o->a[1]);
+	else
+		m->cpu.gpr[RAX] = insn_vmcs_get(m, link, f, high);
+	return shadow_done(m, VMFAIL_NONE);
+}
+
 static enum gstep g_vmread(struct refvmm *m, const struct rop *o)
 {
+	m->cpu.gpr[RCX] = o->a[0];
 	if (!CHECK(m, EXIT_VMREAD_BITMAP, !shadow_bitmap_exits(m, VF_VMREAD_BITMAP, o->a[0])))
 		return g_vmx(m, o);
-	return G_UNMODELLED;   /* shadow-VMCS access: not modelled yet */
+	return shadow_access(m, o, false);
 }
 
 static enum gstep g_vmwrite(struct refvmm *m, const struct rop *o)
 {
+	m->cpu.gpr[RCX] = o->a[0];
+	m->cpu.gpr[RAX] = o->a[1];
 	if (!CHECK(m, EXIT_VMWRITE_BITMAP, !shadow_bitmap_exits(m, VF_VMWRITE_BITMAP, o->a[0])))
 		return g_vmx(m, o);
-	return G_UNMODELLED;
+	return shadow_access(m, o, true);
 }
 
 /* VMFUNC: #UD unless "enable VM functions"; exits when the function is

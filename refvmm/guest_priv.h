@@ -38,7 +38,7 @@ enum {
 };
 /* Secondary processor-based controls, Table 24-7. */
 enum {
-	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_WBINVD = 1u << 6,
+	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_WBINVD = 1u << 6, PROC2_VID = 1u << 9,
 	PROC2_RDRAND = 1u << 11, PROC2_INVPCID = 1u << 12, PROC2_VMFUNC = 1u << 13,
 	PROC2_SHADOW_VMCS = 1u << 14, PROC2_ENCLS = 1u << 15, PROC2_RDSEED = 1u << 16,
 	PROC2_XSAVES = 1u << 20, PROC2_TSC_SCALING = 1u << 25, PROC2_USER_WAIT = 1u << 26,
@@ -96,6 +96,12 @@ enum gstep event_on_entry(struct refvmm *m);
 /* event.c: MTF and window exits between instructions (after_insn) or
  * before the first one. */
 enum gstep event_window(struct refvmm *m, bool after_insn);
+/* guest_apic.c: MOV CR8 through the TPR shadow (29.3) once the CR8
+ * exiting controls let it through, and the TPR-threshold exit after VM
+ * entry (26.7.7; G_NEXT when none). */
+enum gstep apic_cr8_store(struct refvmm *m);
+enum gstep apic_cr8_load(struct refvmm *m, uint64_t v);
+enum gstep apic_tpr_on_entry(struct refvmm *m);
 /* Interruptibility-state bits (Table 24-3). */
 #define BLOCK_STI    1u
 #define BLOCK_MOVSS  2u

@@ -44,11 +44,6 @@ static bool addr_ok_width(const struct refvmm *m, uint64_t a)
 	return (a & caps_vmx_addr_mask(&m->caps)) == 0;
 }
 
-static uint64_t field_slot(const struct refvmm *m, enum vmcs_field f)
-{
-	return m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f;
-}
-
 void insn_vmxon(struct refvmm *m, const struct rop *op)
 {
 	struct cpu_state *c = &m->cpu;
@@ -120,10 +115,33 @@ void insn_vmptrst(struct refvmm *m, const struct rop *op)
 }
 
 /* The field an encoding names on this processor, or -1 (error 12). */
-static int field_of(const struct refvmm *m, uint64_t enc, bool *high)
+int insn_vmcs_field(const struct refvmm *m, uint64_t enc, bool *high)
 {
 	int f = vmcs_field_by_enc64(enc, high);
 	return f >= 0 && vmcs_field_supported(&m->caps, (enum vmcs_field)f) ? f : -1;
+}
+
+/* VMWRITE may write a read-only (exit-information) field only with
+ * IA32_VMX_MISC[29] (31.3 VMWRITE, A.6). */
+bool insn_vmcs_writable(const struct refvmm *m, int f)
+{
+	return vmcs_field_table[f].type != T_RO || caps_has(&m->caps, FEAT_VMWRITE_ANY_FIELD);
+}
+
+/* Field f of the VMCS region at `region` (the model's layout, vcpu.h);
+ * `high` is the high access type of a 64-bit field (24.11.2). */
+uint64_t insn_vmcs_get(const struct refvmm *m, uint64_t region, int f, bool high)
+{
+	uint64_t v = mem_read64(&m->mem, region + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	return high ? v >> 32 : v;
+}
+
+void insn_vmcs_put(struct refvmm *m, uint64_t region, int f, bool high, uint64_t v)
+{
+	uint64_t slot = region + VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+	if (high)   /* the high access type writes bits 63:32 */
+		v = (mem_read64(&m->mem, slot) & 0xffffffffULL) | v << 32;
+	(void)mem_write64(&m->mem, slot, v & vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width));
 }
 
 void insn_vmread(struct refvmm *m, const struct rop *op)
@@ -132,11 +150,11 @@ void insn_vmread(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_VMREAD_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMREAD_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_VMREAD_NO_CURRENT, m->vmx.current != VMCS_NONE);
-	int f = field_of(m, op->a[0], &high);
+	int f = insn_vmcs_field(m, op->a[0], &high);
 	REQUIRE(m, INSN_VMREAD_UNSUPPORTED, f >= 0);
-	uint64_t v = mem_read64(&m->mem, field_slot(m, (enum vmcs_field)f));
 	m->res->nalt = 1;
-	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE, .value = high ? v >> 32 : v };
+	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE,
+					   .value = insn_vmcs_get(m, m->vmx.current, f, high) };
 }
 
 void insn_vmwrite(struct refvmm *m, const struct rop *op)
@@ -145,14 +163,10 @@ void insn_vmwrite(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_VMWRITE_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMWRITE_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_VMWRITE_NO_CURRENT, m->vmx.current != VMCS_NONE);
-	int f = field_of(m, op->a[0], &high);
+	int f = insn_vmcs_field(m, op->a[0], &high);
 	REQUIRE(m, INSN_VMWRITE_UNSUPPORTED, f >= 0);
-	const struct vmcs_field_info *fi = &vmcs_field_table[f];
-	REQUIRE(m, INSN_VMWRITE_READ_ONLY, fi->type != T_RO || caps_has(&m->caps, FEAT_VMWRITE_ANY_FIELD));
-	uint64_t slot = field_slot(m, (enum vmcs_field)f), v = op->a[1];
-	if (high)   /* 24.11.2: the high access type writes bits 63:32 */
-		v = (mem_read64(&m->mem, slot) & 0xffffffffULL) | v << 32;
-	(void)mem_write64(&m->mem, slot, v & vmcs_width_mask((enum vmcs_width)fi->width));
+	REQUIRE(m, INSN_VMWRITE_READ_ONLY, insn_vmcs_writable(m, f));
+	insn_vmcs_put(m, m->vmx.current, f, high, op->a[1]);
 	if (f == VF_GUEST_RIP)
 		m->vmx.guest_rip_written = true;
 	insn_ok(m);
