@@ -231,21 +231,32 @@ static enum gstep access(struct refvmm *m, uint64_t la, uint8_t type, unsigned s
 	return xlate(m, &a, probe, hpa);
 }
 
-/* The op's own instruction must be fetchable: the model does not model
- * L2 losing its code page. */
-static bool code_ok(struct refvmm *m)
+/* The op's code must be fetchable.  When it is not, the fetch of its
+ * first byte (the start of its prelude, whose register loads have not
+ * taken effect) faults or exits there.  Only these ops check their
+ * fetches; a case that takes the code page away from others is not
+ * modelled. */
+static enum gstep fetch_code(struct refvmm *m)
 {
+	const struct vmx_state *v = &m->vmx;
 	uint64_t hpa;
-	return access(m, m->cpu.rip, EPT_ACC_FETCH, 1, true, &hpa) == G_NEXT;
+	if (access(m, m->cpu.rip, EPT_ACC_FETCH, 1, true, &hpa) == G_NEXT)
+		return G_NEXT;
+	if (v->pc >= v->nblock)
+		return G_UNMODELLED;
+	m->cpu.rip = v->pc ? (uint64_t)v->block_rip[v->pc - 1] + v->block_len[v->pc - 1] : TM_GUEST_CODE;
+	enum gstep s = access(m, m->cpu.rip, EPT_ACC_FETCH, 1, false, &hpa);
+	return s == G_NEXT ? G_UNMODELLED : s;
 }
 
 static enum gstep g_read(struct refvmm *m, const struct rop *o)
 {
 	uint64_t hpa, v;
-	if (!code_ok(m))
-		return G_UNMODELLED;
+	enum gstep s = fetch_code(m);
+	if (s != G_NEXT)
+		return s;
 	m->cpu.gpr[RAX] = o->a[0];
-	enum gstep s = access(m, o->a[0], EPT_ACC_READ, 8, false, &hpa);
+	s = access(m, o->a[0], EPT_ACC_READ, 8, false, &hpa);
 	if (s != G_NEXT)
 		return s;
 	if (mem_read(&m->mem, hpa, &v, sizeof v) != 0)
@@ -257,11 +268,12 @@ static enum gstep g_read(struct refvmm *m, const struct rop *o)
 static enum gstep g_write(struct refvmm *m, const struct rop *o)
 {
 	uint64_t hpa, v = o->a[1];
-	if (!code_ok(m))
-		return G_UNMODELLED;
+	enum gstep s = fetch_code(m);
+	if (s != G_NEXT)
+		return s;
 	m->cpu.gpr[RAX] = o->a[0];
 	m->cpu.gpr[RCX] = v;
-	enum gstep s = access(m, o->a[0], EPT_ACC_WRITE, 8, false, &hpa);
+	s = access(m, o->a[0], EPT_ACC_WRITE, 8, false, &hpa);
 	if (s != G_NEXT)
 		return s;
 	return mem_write(&m->mem, hpa, &v, sizeof v) == 0 ? G_NEXT : G_UNMODELLED;
@@ -291,14 +303,17 @@ static enum gstep g_exec(struct refvmm *m, const struct rop *o)
 {
 	struct cpu_state *c = &m->cpu;
 	uint64_t t = o->a[0], rsp = c->gpr[RSP] - 8, hpa;
-	if (!code_ok(m) || (proc(m) & (PROC_MTF | PROC_INTR_WINDOW | PROC_NMI_WINDOW)))
+	if (proc(m) & (PROC_MTF | PROC_INTR_WINDOW | PROC_NMI_WINDOW))
 		return G_UNMODELLED;
+	enum gstep s = fetch_code(m);
+	if (s != G_NEXT)
+		return s;
 	c->gpr[RAX] = t;
 	if (!CHECK(m, MEM_CANONICAL, canonical(m, t)))
 		return guest_exception(m, 13, true, 0);
 	if (!canonical(m, rsp))
 		return G_UNMODELLED;   /* #SS(0) */
-	enum gstep s = access(m, rsp, EPT_ACC_WRITE, 8, false, &hpa);
+	s = access(m, rsp, EPT_ACC_WRITE, 8, false, &hpa);
 	if (s != G_NEXT)
 		return s;
 	uint64_t ret = c->rip + guest_cur_len(m);
