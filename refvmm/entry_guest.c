@@ -163,7 +163,7 @@ static void pending_dbg(struct refvmm *m)
 {
 	uint64_t pd = V(GUEST_PENDING_DBG_EXCEPTIONS), rf = V(GUEST_RFLAGS);
 	uint64_t intr = V(GUEST_INTERRUPTIBILITY_INFO), act = V(GUEST_ACTIVITY_STATE);
-	CHECK(m, ENTRY_GUEST_PENDING_DBG_RESERVED, !(pd & 0xfffffffffffe2ff0ull));
+	CHECK(m, ENTRY_GUEST_PENDING_DBG_RESERVED, !(pd & 0xfffffffffffeaff0ull));   /* 63:17, 15, 13, 11:4 */
 	if ((intr & 3) || act == 1) {
 		bool btf = V(GUEST_IA32_DEBUGCTL) & 2, bs = pd & (1u << 14);
 		if ((rf & RF_TF) && !btf)
