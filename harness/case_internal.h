@@ -10,7 +10,10 @@
 
 #define CASE_MAX_OPS 4096
 #define CASE_MAX_LINE 4096
+#define CASE_MAX_FILE (64u << 20)
 #define EXPR_MAX_DEPTH 64
+#define CASE_NAME_MAX 96      /* struct rcase.name */
+#define CASE_PROFILE_MAX 64   /* struct rcase.profile */
 #define NEXF 9     /* exit fields qual..idt_err, in enum outcome_have bit order */
 
 struct top {                 /* one operation as written */
@@ -52,6 +55,14 @@ struct casefile {
 };
 
 extern const char *const exf_names[NEXF];   /* "qual", "gpa", ... */
+
+/* Validation shared by the text parser and the binary decoder
+ * (case_parse.c): the canonical text of a whole-string expression, or
+ * NULL with a message; names as `case` and `profile` accept them. */
+char *case_expr_canon(const char *src, char *err, size_t errlen);
+bool case_name_ok(const char *name);
+bool case_word_ok(const char *w, size_t cap);
+void tcase_free(struct tcase *c);   /* its contents; c itself is not freed */
 
 /* Expressions (case_expr.c). */
 int expr_eval(const char *src, const struct vmx_caps *caps, bool field_first,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "case_bin.h"
 #include "case_internal.h"
 #include "../refvmm/caps.h"
 #include "../refvmm/checks.h"
@@ -178,6 +179,47 @@ static char *expr(struct ps *s)
 		return NULL;
 	}
 	return t;
+}
+
+/* A whole string as one expression: its canonical text (malloc'd), or
+ * NULL with a message.  The binary decoder holds decoded expressions to
+ * exactly what the text parser would accept. */
+char *case_expr_canon(const char *src, char *err, size_t errlen)
+{
+	struct ps s = { .path = "", .line0 = src, .p = src, .err = err, .errlen = errlen };
+	char *t = expr(&s);
+	if (t && (skipws(&s), *s.p)) {
+		snprintf(err, errlen, "unexpected '%.20s' after the expression", s.p);
+		free(t);
+		return NULL;
+	}
+	if (!t && s.failed) {   /* drop the "file:line:col: error: " prefix */
+		const char *m = strstr(err, "error: ");
+		if (m)
+			memmove(err, m + 7, strlen(m + 7) + 1);
+	}
+	return t;
+}
+
+bool case_name_ok(const char *name)
+{
+	if (!*name || strlen(name) >= CASE_NAME_MAX)
+		return false;
+	for (const char *q = name; *q; q++)
+		if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || strchr("._-", *q)))
+			return false;
+	return name[0] != '-';
+}
+
+bool case_word_ok(const char *w, size_t cap)
+{
+	size_t n = strlen(w);
+	if (!n || n >= cap || w[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!word_char(w[i]))
+			return false;
+	return true;
 }
 
 /* ---- building the case ---- */
@@ -398,18 +440,18 @@ static void parse_expect(struct ps *s, const char *at)
 
 static void parse_case(struct ps *s, const char *at)
 {
-	char name[96];
+	char name[CASE_NAME_MAX + 1];
 	skipws(s);
 	const char *na = s->p;
 	if (!word(s, name, sizeof name)) {
 		perr(s, at, "'case' needs a name");
 		return;
 	}
-	for (const char *q = name; *q; q++)
-		if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || strchr("._-", *q))) {
-			perr(s, na, "case names are [a-z0-9._-]+");
-			return;
-		}
+	if (!case_name_ok(name)) {
+		perr(s, na, strlen(name) >= CASE_NAME_MAX ? "case name longer than %d characters"
+							 : "case names are [a-z0-9._-]+", CASE_NAME_MAX - 1);
+		return;
+	}
 	if (s->in_block) {
 		perr(s, at, "unterminated guest block before 'case'");
 		return;
@@ -427,10 +469,13 @@ static void parse_case(struct ps *s, const char *at)
 static void parse_header(struct ps *s, const char *kw, const char *at)
 {
 	struct tcase *c = s->c;
-	char w[128];
+	char w[CASE_PROFILE_MAX + 1];
 	if (!strcmp(kw, "profile")) {
+		const char *wa = s->p;
 		if (!word(s, w, sizeof w))
 			perr(s, at, "'profile' needs a name");
+		else if (strlen(w) >= CASE_PROFILE_MAX)
+			perr(s, wa, "profile name longer than %d characters", CASE_PROFILE_MAX - 1);
 		free(c->profile);
 		c->profile = strdup(w);
 		return;
@@ -600,33 +645,38 @@ static void free_top(struct top *t)
 		free(t->arg[i]);
 }
 
+void tcase_free(struct tcase *c)
+{
+	for (uint32_t j = 0; j < c->nops; j++)
+		free_top(&c->ops[j]);
+	for (uint32_t j = 0; j < c->nblk; j++)
+		free_top(&c->blk[j]);
+	for (uint32_t j = 0; j < c->nex; j++)
+		for (int a = 0; a < c->ex[j].nalt; a++) {
+			free(c->ex[j].alt[a].num);
+			for (int k = 0; k < NEXF; k++)
+				free(c->ex[j].alt[a].f[k]);
+		}
+	free(c->ops);
+	free(c->blk);
+	free(c->ex);
+	free(c->name);
+	free(c->profile);
+	memset(c, 0, sizeof *c);
+}
+
 void casefile_free(struct casefile *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++) {
-		struct tcase *c = &f->c[i];
-		for (uint32_t j = 0; j < c->nops; j++)
-			free_top(&c->ops[j]);
-		for (uint32_t j = 0; j < c->nblk; j++)
-			free_top(&c->blk[j]);
-		for (uint32_t j = 0; j < c->nex; j++)
-			for (int a = 0; a < c->ex[j].nalt; a++) {
-				free(c->ex[j].alt[a].num);
-				for (int k = 0; k < NEXF; k++)
-					free(c->ex[j].alt[a].f[k]);
-			}
-		free(c->ops);
-		free(c->blk);
-		free(c->ex);
-		free(c->name);
-		free(c->profile);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		tcase_free(&f->c[i]);
 	free(f->c);
 	free(f->path);
 	free(f);
 }
 
+/* Text or binary, by the binary form's magic. */
 int casefile_load(const char *path, struct casefile **out, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "rb");
@@ -635,12 +685,35 @@ int casefile_load(const char *path, struct casefile **out, char *err, size_t err
 		snprintf(err, errlen, "%s: error: cannot open", path);
 		return -1;
 	}
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t n = getdelim(&text, &cap, 0, fp);
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	for (;;) {
+		if (n == cap) {
+			char *b = cap < CASE_MAX_FILE ? realloc(buf, cap = cap ? 2 * cap : 65536) : NULL;
+			if (!b) {
+				fclose(fp);
+				free(buf);
+				snprintf(err, errlen, "%s: error: %s", path,
+					 cap >= CASE_MAX_FILE ? "file larger than 64 MiB" : "out of memory");
+				return -1;
+			}
+			buf = b;
+		}
+		size_t got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	bool failed = ferror(fp);
 	fclose(fp);
-	int rc = casefile_parse(path, n > 0 ? text : "", n > 0 ? (size_t)n : 0, out, err, errlen);
-	free(text);
+	int rc = -1;
+	if (failed)
+		snprintf(err, errlen, "%s: error: read error", path);
+	else if (n >= 4 && !memcmp(buf, CASEBIN_MAGIC, 4))
+		rc = casefile_decode(path, (const uint8_t *)buf, n, 1, out, err, errlen);
+	else
+		rc = casefile_parse(path, buf ? buf : "", n, out, err, errlen);
+	free(buf);
 	return rc;
 }
 

@@ -218,7 +218,9 @@ static void print_outcome(struct sb *b, const struct tout *o)
 		if (o->num)
 			put(b, "(%s)", o->num);
 	} else if (o->kind == OUT_EXIT && o->num) {
-		const char *n = exit_reason_name((uint32_t)strtoul(o->num, NULL, 0));
+		/* a reason written by name is kept as its decimal number */
+		bool dec = o->num[strspn(o->num, "0123456789")] == 0 && strlen(o->num) < 6;
+		const char *n = dec ? exit_reason_name((uint32_t)strtoul(o->num, NULL, 10)) : NULL;
 		put(b, " %s", n ? n : o->num);
 	} else if (o->num) {
 		put(b, " %s", o->num);
