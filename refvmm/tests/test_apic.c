@@ -1,0 +1,292 @@
+/* The TPR shadow in L2 (guest_apic.c, guest_cr.c, event.c): MOV CR8
+ * through VTPR (SDM 29.3), TPR virtualization and its trap-like "TPR below
+ * threshold" exit (29.1.2, exit reason 43, qualification 0), the same
+ * comparison right after VM entry (26.7.7) and where it stands among the
+ * other things that happen before L2's first instruction. */
+#include <stdlib.h>
+#include <string.h>
+#include "suites.h"
+#include "../guest_priv.h"
+
+#define VTPR (TM_VIRTUAL_APIC + 0x80)
+#define P2_APIC_ACCESS 1u
+#define PIN_PREEMPT (1u << 6)
+
+static struct refvmm *m;
+static struct result res;
+
+static void setup(void)
+{
+	m = calloc(1, sizeof *m);
+	ck_assert_ptr_nonnull(m);
+	m->caps = *caps_default();
+	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
+	m->vmx.on = true;
+	m->vmx.current = TM_VMCS0;
+	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
+	gw(m, VF_HOST_RIP, TM_HOST_RIP);
+	gw(m, VF_HOST_RSP, TM_HOST_RSP);
+	gw(m, VF_HOST_CR0, TM_L1_CR0);
+	gw(m, VF_HOST_CR3, TM_L1_CR3);
+	gw(m, VF_HOST_CR4, TM_L1_CR4);
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	gw(m, VF_GUEST_RSP, TM_GUEST_STACK);
+	gw(m, VF_VIRTUAL_APIC_PAGE_ADDR, TM_VIRTUAL_APIC);
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW);
+}
+
+static void teardown(void)
+{
+	mem_free(&m->mem);
+	free(m);
+}
+
+/* What VMLAUNCH does before guest_run(): L1 saved, L2 loaded from
+ * GUEST_CODE (no resume advance). */
+static void run(const struct rop *ops, uint32_t n)
+{
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	m->vmx.exit_advance = 0;
+	guest_arm(m, ops, n);
+	ck_assert_uint_eq(m->vmx.nblock, n + 1);
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	m->steps = 0;
+	m->host.cr0 = TM_L1_CR0;
+	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = gv(m, VF_GUEST_RFLAGS) | 2,
+				     .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER,
+				     .interruptibility = (uint32_t)gv(m, VF_GUEST_INTERRUPTIBILITY_INFO) };
+	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
+	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
+	guest_run(m);
+}
+
+static bool fired(enum rule_id r)
+{
+	for (unsigned i = 0; i < res.nrules; i++)
+		if (res.rules[i] == r)
+			return true;
+	return false;
+}
+
+static void expect_exit(uint32_t reason)
+{
+	ck_assert_uint_eq(res.nalt, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
+	ck_assert_uint_eq(res.alt[0].num, reason);
+	ck_assert_uint_eq(gv(m, VF_VM_EXIT_REASON), reason);
+}
+
+/* 27.2.1: qualification 0; 27.2.5: no instruction length for exit 43. */
+static void expect_tpr_exit(uint64_t rip)
+{
+	expect_exit(XR_TPR_BELOW_THRESHOLD);
+	ck_assert_uint_eq(res.alt[0].have & EXF_LEN, 0);
+	ck_assert_uint_eq(gv(m, VF_EXIT_QUALIFICATION), 0);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), rip);
+}
+
+#define CR8_TO(v)  { .op = OP_G_MOV_TO_CR, .a = { 8, (v) } }
+#define CR8_FROM   { .op = OP_G_MOV_FROM_CR, .a = { 8 } }
+
+/* 29.3: VTPR[7:4] := source[3:0]; VTPR[3:0] and bits 31:8 are cleared. */
+START_TEST(cr8_load_writes_vtpr)
+{
+	ck_assert(mem_write32(&m->mem, VTPR, 0xdeadbeef));
+	ck_assert(mem_write32(&m->mem, VTPR + 4, 0x12345678));
+	gw(m, VF_TPR_THRESHOLD, 7);
+	struct rop ops[] = { CR8_TO(7) };
+	run(ops, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x70);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR + 4), 0x12345678);   /* only VTPR's dword */
+	ck_assert(fired(R_APIC_CR8_LOAD_VTPR));
+	ck_assert(!fired(R_APIC_TPR_BELOW_THRESHOLD));
+}
+END_TEST
+
+/* 29.1.2: below the threshold, a trap-like exit: the MOV completed (VTPR
+ * written) and GUEST_RIP is the next instruction; the harness does not
+ * advance it again on VMRESUME. */
+START_TEST(cr8_load_below_threshold_is_trap_like)
+{
+	ck_assert(mem_write32(&m->mem, VTPR, 0x50));   /* as entry requires (26.2.1.1) */
+	gw(m, VF_TPR_THRESHOLD, 5);
+	struct rop ops[] = { CR8_TO(4), { .op = OP_G_CPUID } };
+	run(ops, 2);
+	expect_tpr_exit(m->vmx.block_rip[0] + m->vmx.block_len[0]);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x40);
+	ck_assert(fired(R_APIC_TPR_BELOW_THRESHOLD));
+	ck_assert_uint_eq(m->vmx.exit_advance, 0);
+}
+END_TEST
+
+/* CR8-load exiting comes first: VTPR untouched, exit 28 (qual: CR 8). */
+START_TEST(cr8_load_exiting_first)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_CR8_LOAD);
+	gw(m, VF_TPR_THRESHOLD, 15);
+	ck_assert(mem_write32(&m->mem, VTPR, 0xf0));
+	struct rop ops[] = { CR8_TO(0x10) };
+	run(ops, 1);
+	expect_exit(XR_CR_ACCESS);
+	ck_assert_uint_eq(res.alt[0].qual, 8);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0xf0);
+	ck_assert(!fired(R_APIC_CR8_RESERVED));
+}
+END_TEST
+
+/* Bits 63:4 set: #GP(0) (here through the exception bitmap), VTPR kept. */
+START_TEST(cr8_load_reserved_bits)
+{
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 13);
+	ck_assert(mem_write32(&m->mem, VTPR, 0x30));
+	struct rop ops[] = { CR8_TO(1ull << 63) };
+	run(ops, 1);
+	expect_exit(XR_EXCEPTION_NMI);
+	ck_assert_uint_eq(res.alt[0].intr, 0x80000b0d);
+	ck_assert_uint_eq(res.alt[0].intr_err, 0);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x30);
+	ck_assert(fired(R_APIC_CR8_RESERVED));
+}
+END_TEST
+
+/* MOV from CR8: VTPR[7:4], bits 63:4 clear (the handler, so L2's RAX can
+ * be read before an exit loads L1's state). */
+START_TEST(cr8_store_reads_vtpr)
+{
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	ck_assert(mem_write32(&m->mem, VTPR, 0xffffffab));
+	m->cpu.gpr[RAX] = ~0ull;
+	struct rop op = CR8_FROM;
+	ck_assert_int_eq(guest_cr_ops[OP_G_MOV_FROM_CR](m, &op), G_NEXT);
+	ck_assert_uint_eq(m->cpu.gpr[RAX], 0xa);
+	ck_assert(fired(R_APIC_CR8_STORE_VTPR));
+}
+END_TEST
+
+START_TEST(cr8_store_exiting_first)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_CR8_STORE);
+	struct rop ops[] = { CR8_FROM };
+	run(ops, 1);
+	expect_exit(XR_CR_ACCESS);
+	ck_assert_uint_eq(res.alt[0].qual, 0x18);
+	ck_assert(!fired(R_APIC_CR8_STORE_VTPR));
+}
+END_TEST
+
+/* Without the TPR shadow CR8 is the local APIC's TPR, and with virtual-
+ * interrupt delivery TPR virtualization goes on to PPR virtualization:
+ * neither is modelled, and the model says so instead of guessing. */
+START_TEST(cr8_unmodelled_parts)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, 0);
+	struct rop ops[] = { CR8_FROM };
+	run(ops, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_SECONDARY);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_VID);
+	struct rop ops2[] = { CR8_TO(1) };
+	run(ops2, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+}
+END_TEST
+
+/* 26.7.7 with "virtualize APIC accesses": the exit comes before the first
+ * instruction when threshold[3:0] > VTPR[7:4], not when equal. */
+static void apic_access(uint32_t vtpr, uint32_t thr)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, proc(m) | PROC_TPR_SHADOW | PROC_SECONDARY);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, P2_APIC_ACCESS);
+	gw(m, VF_APIC_ACCESS_ADDR, TM_APIC_ACCESS);
+	ck_assert(mem_write32(&m->mem, VTPR, vtpr));
+	gw(m, VF_TPR_THRESHOLD, thr);
+}
+
+static const struct rop one_cpuid[] = { { .op = OP_G_CPUID } };
+
+START_TEST(entry_threshold)
+{
+	apic_access(0x2f, 3);
+	run(one_cpuid, 1);
+	expect_tpr_exit(TM_GUEST_CODE);
+	ck_assert(fired(R_APIC_TPR_THRESHOLD_ON_ENTRY));
+	apic_access(0x30, 3);
+	run(one_cpuid, 1);
+	expect_exit(XR_CPUID);
+}
+END_TEST
+
+/* It follows the delivery of an injected event (RIP at the handler). */
+START_TEST(entry_threshold_after_injection)
+{
+	apic_access(0, 1);
+	gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, 0x80000306);   /* #UD, hardware exception */
+	run(one_cpuid, 1);
+	expect_tpr_exit(TM_GUEST_IDT_STUBS + 6 * TM_GUEST_STUB_SIZE);
+	ck_assert(fired(R_EVENT_INJECT_DELIVERY));
+}
+END_TEST
+
+/* It has priority over a pending MTF exit, a zero preemption timer, the
+ * NMI and interrupt windows, and RFLAGS.IF/blocking do not hold it. */
+START_TEST(entry_threshold_priority)
+{
+	struct { uint32_t pin, proc, intr_info, rflags, interruptibility; } c[] = {
+		{ 0, 0, 0x80000700, 0, 0 },                   /* pending MTF (26.6.2) */
+		{ PIN_PREEMPT, 0, 0, 0, 0 },                  /* timer value 0 (26.7.4) */
+		{ 0, PROC_NMI_WINDOW, 0, 0, 0 },              /* 26.7.6 */
+		{ 0, PROC_INTR_WINDOW, 0, 0x200, 0 },         /* 26.7.5 */
+		{ 0, 0, 0, 0, BLOCK_STI | BLOCK_MOVSS },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		gw(m, VF_PIN_BASED_VM_EXEC_CONTROL, c[i].pin);
+		gw(m, VF_VMX_PREEMPTION_TIMER_VALUE, 0);
+		gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, c[i].proc);
+		gw(m, VF_VM_ENTRY_INTR_INFO_FIELD, c[i].intr_info);
+		gw(m, VF_GUEST_RFLAGS, c[i].rflags);
+		gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, c[i].interruptibility);
+		apic_access(0x10, 2);
+		run(one_cpuid, 1);
+		ck_assert_msg(res.alt[0].num == XR_TPR_BELOW_THRESHOLD, "case %zu: exit %u", i, res.alt[0].num);
+	}
+}
+END_TEST
+
+/* Without the TPR shadow or with virtual-interrupt delivery, no such exit. */
+START_TEST(entry_threshold_needs_tpr_shadow_without_vid)
+{
+	apic_access(0, 1);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, P2_APIC_ACCESS | PROC2_VID);
+	run(one_cpuid, 1);
+	expect_exit(XR_CPUID);
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, 0);
+	run(one_cpuid, 1);
+	expect_exit(XR_CPUID);
+	ck_assert(!fired(R_APIC_TPR_THRESHOLD_ON_ENTRY));
+}
+END_TEST
+
+static Suite *apic_suite(void)
+{
+	Suite *s = suite_create("apic");
+	TCase *t = tcase_create("tpr_shadow");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, cr8_load_writes_vtpr);
+	tcase_add_test(t, cr8_load_below_threshold_is_trap_like);
+	tcase_add_test(t, cr8_load_exiting_first);
+	tcase_add_test(t, cr8_load_reserved_bits);
+	tcase_add_test(t, cr8_store_reads_vtpr);
+	tcase_add_test(t, cr8_store_exiting_first);
+	tcase_add_test(t, cr8_unmodelled_parts);
+	tcase_add_test(t, entry_threshold);
+	tcase_add_test(t, entry_threshold_after_injection);
+	tcase_add_test(t, entry_threshold_priority);
+	tcase_add_test(t, entry_threshold_needs_tpr_shadow_without_vid);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+SUITE_REGISTER(apic_suite)
