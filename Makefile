@@ -157,9 +157,10 @@ deps-test:
 	$(Q)sh ci/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BOCHS)
 
 unit: deps-test
-	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS) $(NESTVMX)
 	$(Q)for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes ./$$t || exit 1; done
 	$(Q)sh ci/field-assert-test.sh
+	$(Q)sh ci/asm-test.sh $(NESTVMX)
 
 conform: deps-test $(NESTVMX)
 	$(Q)./$(NESTVMX) conform --backend ref
