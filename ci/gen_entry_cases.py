@@ -23,6 +23,7 @@ TPR = proc("(1 << 21)") + [w("VIRTUAL_APIC_PAGE_ADDR", "0x40a000"), w("TPR_THRES
 
 TIGER = "bochs-tigerlake"                  # CET, SPP, monitor trap flag
 SANDY = "bochs-corei7_sandy_bridge_2600k"  # no EPT A/D flags
+SKYLAKE = "bochs-corei7_skylake_x"         # IA32_VMX_BASIC[56] = 0
 LAST16 = "(1 << caps.maxphyaddr) - 16"     # 2 entries: the last byte is beyond the width
 
 def sec(bits):
@@ -62,8 +63,10 @@ CONTROLS = [
     ("EVENT.TYPE", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000120")]),
     ("EVENT.NMI_VECTOR", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000203")]),
     ("EVENT.HW_EXC_VECTOR", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000320")]),
-    ("EVENT.ERR_CODE_VECTOR", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000b06")]),
-    ("EVENT.ERR_CODE_MISSING", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x8000030d")]),
+    # 26.2.1.3: the vector checks on the error code hold only where
+    # IA32_VMX_BASIC[56] = 0 (A.1); Tiger Lake reports 1
+    ("EVENT.ERR_CODE_VECTOR", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000b06")], SKYLAKE),
+    ("EVENT.ERR_CODE_MISSING", "vmcs64", "", [w("VM_ENTRY_INTR_INFO_FIELD", "0x8000030d")], SKYLAKE),
     ("EVENT.ERR_CODE_RESERVED", "vmcs64", "",
      [w("VM_ENTRY_INTR_INFO_FIELD", "0x80000b0d"), w("VM_ENTRY_EXCEPTION_ERROR_CODE", "0x10000")]),
     ("EVENT.RESERVED", "vmcs64", "", [w("GUEST_RFLAGS", "0x202"), w("VM_ENTRY_INTR_INFO_FIELD", "0x80001020")]),

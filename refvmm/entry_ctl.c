@@ -172,13 +172,16 @@ static void event(struct refvmm *m)
 		CHECK(m, ENTRY_CTL_EVENT_OTHER_VECTOR, vec == 0);
 	bool pe = !(proc2(m) & P2_UNRESTRICTED) || (V(GUEST_CR0) & 1);
 	bool errvec = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
+	/* A.1: IA32_VMX_BASIC[56] = 1 lets any hardware exception be injected
+	 * with or without an error code (no vector checks) */
+	bool any = caps_has(&m->caps, FEAT_NO_ERRCODE_CHECK);
 	if (errc) {
 		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_PE, pe);
 		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_TYPE, type == IT_HW_EXC);
-		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_VECTOR, errvec);
+		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_VECTOR, errvec || any);
 		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_RESERVED, !(V(VM_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff0000u));
 	} else {
-		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_MISSING, !(pe && type == IT_HW_EXC && errvec));
+		CHECK(m, ENTRY_CTL_EVENT_ERR_CODE_MISSING, any || !(pe && type == IT_HW_EXC && errvec));
 	}
 	CHECK(m, ENTRY_CTL_EVENT_RESERVED, !(info & 0x7ffff000u));
 	if (type == IT_SW_INT || type == IT_PRIV_SW_EXC || type == IT_SW_EXC) {
