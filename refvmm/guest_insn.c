@@ -88,11 +88,25 @@ static const struct vmx_insn vmx_insns[OP_COUNT] = {
 	[OP_G_VMWRITE] = { XR_VMWRITE, II_REG | II_REG1(0) | II_REG2(1) },
 };
 
-static enum gstep g_vmx(struct refvmm *m, const struct rop *o)
+/* 31.3 (each instruction's pseudocode): #UD with CR0.PE = 0, RFLAGS.VM = 1
+ * or in compatibility mode comes before the VM exit. */
+static bool vmx_mode_ud(struct refvmm *m)
+{
+	const struct cpu_state *c = &m->cpu;
+	bool compat = (c->efer & 1u << 10) && !(c->seg[SEG_CS].ar & 1u << 13);
+	return !CHECK(m, EXIT_VMX_INSN_MODE, (c->cr0 & 1) && !(c->rflags & 1u << 17) && !compat);
+}
+
+static enum gstep vmx_exit(struct refvmm *m, const struct rop *o)
 {
 	const struct vmx_insn *x = &vmx_insns[o->op];
 	CHECK(m, EXIT_VMX_INSN_UNCONDITIONAL, false);
 	return guest_insn_exit(m, x->reason, 0, x->info ? EXF_INFO : 0, x->info);
+}
+
+static enum gstep g_vmx(struct refvmm *m, const struct rop *o)
+{
+	return vmx_mode_ud(m) ? guest_exception(m, 6, false, 0) : vmx_exit(m, o);
 }
 
 /* 24.6.15: with VMCS shadowing, bit (encoding & 0x7fff) of the VMREAD /
@@ -155,8 +169,10 @@ static enum gstep shadow_access(struct refvmm *m, const struct rop *o, bool writ
 static enum gstep g_vmread(struct refvmm *m, const struct rop *o)
 {
 	m->cpu.gpr[RCX] = o->a[0];
+	if (vmx_mode_ud(m))
+		return guest_exception(m, 6, false, 0);
 	if (!CHECK(m, EXIT_VMREAD_BITMAP, !shadow_bitmap_exits(m, VF_VMREAD_BITMAP, o->a[0])))
-		return g_vmx(m, o);
+		return vmx_exit(m, o);
 	return shadow_access(m, o, false);
 }
 
@@ -164,8 +180,10 @@ static enum gstep g_vmwrite(struct refvmm *m, const struct rop *o)
 {
 	m->cpu.gpr[RCX] = o->a[0];
 	m->cpu.gpr[RAX] = o->a[1];
+	if (vmx_mode_ud(m))
+		return guest_exception(m, 6, false, 0);
 	if (!CHECK(m, EXIT_VMWRITE_BITMAP, !shadow_bitmap_exits(m, VF_VMWRITE_BITMAP, o->a[0])))
-		return g_vmx(m, o);
+		return vmx_exit(m, o);
 	return shadow_access(m, o, true);
 }
 

@@ -55,6 +55,7 @@ static void enter(void)
 	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = 2, .cr0 = TM_L1_CR0,
 				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4 | CR4_OSXSAVE, .efer = TM_L1_EFER };
 	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
+	m->cpu.seg[SEG_CS].ar = TM_AR_CODE64;   /* 64-bit mode: VMX instructions exit, not #UD */
 	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
 	guest_run(m);
 }

@@ -2,7 +2,8 @@
  * 24.6.15, 25.1.3) and what the others do to the shadow VMCS and to L2's
  * RFLAGS (31.3 VMREAD/VMWRITE pseudocode: #GP(0) at CPL > 0, VMfailInvalid
  * without a shadow VMCS, VMfailValid(12) for an unsupported encoding,
- * VMfailValid(13) for a read-only field without IA32_VMX_MISC[29]). */
+ * VMfailValid(13) for a read-only field without IA32_VMX_MISC[29]); and
+ * the #UD of every VMX instruction outside protected/64-bit mode. */
 #include <stdlib.h>
 #include <string.h>
 #include "suites.h"
@@ -40,7 +41,10 @@ static void setup(void)
 	ck_assert(mem_write32(&m->mem, SHADOW, caps_revision(&m->caps) | 0x80000000u));
 	memset(&res, 0, sizeof res);
 	m->res = &res;
-	m->cpu.rflags = 2 | ARITH;   /* every flag VMX instructions define set */
+	/* L2 in 64-bit mode at CPL 0, every flag VMX instructions define set */
+	m->cpu = (struct cpu_state){ .rflags = 2 | ARITH, .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3,
+				     .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
+	m->cpu.seg[SEG_CS].ar = TM_AR_CODE64;
 	m->vmx.nonroot = true;
 }
 
@@ -186,7 +190,18 @@ END_TEST
 
 /* ---- through guest_run: the exits and the #GP ---- */
 
-static void run(const struct rop *ops, uint32_t n, uint8_t cpl)
+/* L2 in 64-bit mode at `cpl`; mode_ud() below changes the mode. */
+static struct cpu_state l2_state(uint8_t cpl)
+{
+	struct cpu_state c = { .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3,
+			       .cr4 = TM_L1_CR4, .efer = TM_L1_EFER, .cpl = cpl };
+	c.gpr[RSP] = TM_GUEST_STACK;
+	c.seg[SEG_CS].ar = TM_AR_CODE64;
+	c.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
+	return c;
+}
+
+static void run_in(const struct rop *ops, uint32_t n, struct cpu_state c)
 {
 	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
 	m->vmx.exit_advance = 0;
@@ -194,11 +209,13 @@ static void run(const struct rop *ops, uint32_t n, uint8_t cpl)
 	memset(&res, 0, sizeof res);
 	m->steps = 0;
 	m->host.cr0 = TM_L1_CR0;
-	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0,
-				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER, .cpl = cpl };
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
+	m->cpu = c;
 	guest_run(m);
+}
+
+static void run(const struct rop *ops, uint32_t n, uint8_t cpl)
+{
+	run_in(ops, n, l2_state(cpl));
 }
 
 static void expect_exit(uint32_t reason)
@@ -252,6 +269,35 @@ START_TEST(cpl_gp)
 }
 END_TEST
 
+/* 31.3: outside protected mode, in virtual-8086 mode and in compatibility
+ * mode every VMX instruction is #UD before it can exit or be shadowed;
+ * in 64-bit mode VMXOFF exits (reason 26). */
+START_TEST(mode_ud)
+{
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 6);
+	struct cpu_state real = l2_state(0), v86 = l2_state(0), compat = l2_state(0);
+	real.cr0 &= ~0x80000001ull;
+	real.efer = 0;
+	v86.rflags |= 1u << 17;
+	compat.seg[SEG_CS].ar = TM_AR_CODE64 & ~(1u << 13);
+	const struct cpu_state *modes[] = { &real, &v86, &compat };
+	const struct rop ops[] = { { .op = OP_G_VMREAD, .a = { 0x681e } },
+				   { .op = OP_G_VMWRITE, .a = { 0x681e, 0 } },
+				   { .op = OP_G_VMXOFF }, { .op = OP_G_INVEPT, .a = { 1, TM_EPT_ROOT } } };
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+			run_in(&ops[k], 1, *modes[i]);
+			expect_exit(XR_EXCEPTION_NMI);
+			ck_assert_uint_eq(res.alt[0].intr, 0x80000306);
+			ck_assert(fired(R_EXIT_VMX_INSN_MODE));
+			ck_assert(!fired(R_EXIT_SHADOW_VMCS_ACCESS));
+		}
+	run(&ops[2], 1, 0);
+	expect_exit(XR_VMXOFF);
+	ck_assert(!fired(R_EXIT_VMX_INSN_MODE));
+}
+END_TEST
+
 static Suite *shadow_suite(void)
 {
 	Suite *s = suite_create("shadow");
@@ -266,6 +312,7 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, bitmap_bit_exits);
 	tcase_add_test(t, always_exit);
 	tcase_add_test(t, cpl_gp);
+	tcase_add_test(t, mode_ud);
 	suite_add_tcase(s, t);
 	return s;
 }
