@@ -184,6 +184,21 @@ static char *getexpr(struct dec *d)
 	return strdup("0");
 }
 
+/* "(" x ")": what repair makes of an expression the text form would
+ * read differently where it stands.  Frees x. */
+static char *parenthesize(char *x)
+{
+	size_t n = x ? strlen(x) : 0;
+	char *p = x ? malloc(n + 3) : NULL;
+	if (p) {
+		p[0] = '(';
+		memcpy(p + 1, x, n);
+		memcpy(p + 1 + n, ")", 2);
+	}
+	free(x);
+	return p;
+}
+
 /* A strict decode names its L1/L2 op exactly; a fuzzer's byte picks one
  * of the ops allowed where it stands. */
 static int getopcode(struct dec *d, int ctx)
@@ -256,6 +271,15 @@ static bool getoperands(struct dec *d, struct top *t)
 				return fail(d, "'mov crN': N is not a number 0..255");
 			a = strdup("0");
 		}
+		if (a && a[0] == '-' && i > 0 && t->op != OP_MOV_CR) {
+			/* text puts operands side by side: "wrmsr 1 -2" is 1 - 2 */
+			if (d->strict) {
+				free(a);
+				return fail(d, "operand %d of '%s' starts with '-' (write it in parentheses)", i + 1,
+					    op_table[t->op].mnem);
+			}
+			a = parenthesize(a);
+		}
 		if (!a)
 			return fail(d, "out of memory");
 		t->arg[t->nargs++] = a;
@@ -313,16 +337,7 @@ static bool exit_reason_expr(struct dec *d, struct tout *o)
 	if (d->strict)
 		return fail(d, "exit reason expression '%.40s' starts with a name (write it in parentheses)",
 			    o->num);
-	size_t n = strlen(o->num);
-	char *p = malloc(n + 3);
-	if (!p)
-		return fail(d, "out of memory");
-	p[0] = '(';
-	memcpy(p + 1, o->num, n);
-	memcpy(p + 1 + n, ")", 2);
-	free(o->num);
-	o->num = p;
-	return true;
+	return (o->num = parenthesize(o->num)) != NULL || fail(d, "out of memory");
 }
 
 static bool getoutcome(struct dec *d, struct tout *o)

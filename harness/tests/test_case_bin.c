@@ -138,6 +138,11 @@ static const struct { const char *bytes; size_t len; const char *err; } hostile[
 	{ B(HDR CASE_A "\x01" "\x00\x02\x01\x01\x03\x00\x02" "NO"), "bad expression 'NO '" },
 	{ B(HDR CASE_A "\x01" "\x00\x02\x01\x02\x02\x01\x7c"), "bad expression '1 | '" },
 	{ B(HDR CASE_A "\x01" VMXON_OP "\x00"), "1 bytes after the last case" },
+	/* wrmsr 0 -1: side by side in text that reads 0 - 1 */
+	{ B(HDR CASE_A "\x01" "\x0e\x02" "\x01\x02\x00" "\x02-\x02\x01" "\x00"), "operand 2 of 'wrmsr' starts with '-'" },
+	/* exit GUEST_RIP: text reads a name after `exit` as a reason's name */
+	{ B(HDR CASE_A "\x01" "\x00\x02\x00" "\x01\x03\x01\x01\x06\x01\x03\x00\x09" "GUEST_RIP" "\x00"),
+	  "exit reason expression 'GUEST_RIP' starts with a name" },
 	{ B(HDR CASE_A "\x01" "\x00\x02\x00" "\x01\x03\x01\x00"), "an expect holds 1 to 4 outcomes, not 0" },
 	{ B(HDR CASE_A "\x01" "\x00\x02\x00" "\x01\x03\x01\x01\x0c"), "unknown outcome kind" },
 	{ B(HDR CASE_A "\x01" "\x00\x02\x00" "\x01\x03\x01\x01\x04\x1f\x00"), "unknown exception vector" },
