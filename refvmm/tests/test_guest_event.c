@@ -3,48 +3,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include "suites.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 
 static struct refvmm *m;
 static struct result res;
-static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
-	m = calloc(1, sizeof *m);
-	ck_assert_ptr_nonnull(m);
-	m->caps = *caps_default();
-	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
-	m->vmx.current = TM_VMCS0;
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	m = l2_machine();
 }
 
 static void teardown(void)
 {
-	mem_free(&m->mem);
-	free(m);
+	refvmm_destroy(m);
 }
 
-/* A block of one cpuid; entry with RFLAGS rflags and interruptibility. */
-static const struct outcome *enter(uint64_t rflags, uint32_t intr_state)
+/* A block run from the start with the given entry RFLAGS and
+ * interruptibility; the exit it gives. */
+static const struct outcome *launch(const struct rop *b, uint32_t n, uint64_t rflags, uint32_t intr_state)
 {
-	struct rop b[] = { { .op = OP_G_CPUID } };
-	guest_arm(m, b, 1);
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->vmx.exit_advance = 0;   /* a launch: no resume advance */
-	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = rflags,
-				     .interruptibility = intr_state };
-	m->cpu.seg[SEG_CS].sel = TM_SEL_CODE64;
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
-	guest_run(m);
+	struct cpu_state l2 = l2_entry_state();
+	l2.rflags = rflags;
+	l2.interruptibility = intr_state;
+	l2_run(m, &res, b, n, &l2);
 	ck_assert_uint_eq(res.nalt, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
 	return &res.alt[0];
+}
+
+/* A block of one cpuid. */
+static const struct outcome *enter(uint64_t rflags, uint32_t intr_state)
+{
+	static const struct rop b[] = { { .op = OP_G_CPUID } };
+	return launch(b, 1, rflags, intr_state);
 }
 
 START_TEST(injected_exception_ignores_bitmap)
@@ -115,20 +106,9 @@ START_TEST(interrupt_and_nmi_windows)
 }
 END_TEST
 
-/* A block run from the start with the given entry RFLAGS. */
 static const struct outcome *run(const struct rop *b, uint32_t n, uint64_t rflags)
 {
-	guest_arm(m, b, n);
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->vmx.exit_advance = 0;
-	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = rflags };
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
-	guest_run(m);
-	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
-	return &res.alt[0];
+	return launch(b, n, rflags, 0);
 }
 
 /* 25.5.2: MTF exits after each instruction, RIP at the next one. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "suites.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 
 static struct refvmm *m;
 static struct result res;
@@ -15,49 +15,27 @@ static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
-	m = calloc(1, sizeof *m);
-	ck_assert_ptr_nonnull(m);
-	m->caps = *caps_default();
-	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
-	m->vmx.on = true;
-	m->vmx.current = TM_VMCS0;
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_HOST_RSP, TM_HOST_RSP);
-	gw(m, VF_HOST_CR0, TM_L1_CR0);
-	gw(m, VF_HOST_CR3, TM_L1_CR3);
-	gw(m, VF_HOST_CR4, TM_L1_CR4);
-	gw(m, VF_HOST_CS_SELECTOR, TM_SEL_CODE64);
-	gw(m, VF_HOST_SS_SELECTOR, TM_SEL_DATA);
-	gw(m, VF_HOST_TR_SELECTOR, TM_SEL_TSS);
-	gw(m, VF_HOST_TR_BASE, TM_TSS);
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
-	gw(m, VF_GUEST_RSP, TM_GUEST_STACK);
+	m = l2_machine();
 }
 
 static void teardown(void)
 {
-	mem_free(&m->mem);
-	free(m);
+	refvmm_destroy(m);
 }
 
 /* XSETBV exits only with CR4.OSXSAVE = 1; without it, #UD comes first (25.1.1). */
 #define CR4_OSXSAVE (1u << 18)
 
-/* What vmentry() does before guest_run(): L1 saved, L2 loaded. */
+/* L2 from GUEST_RIP/RSP (a vmresume advances past the last exit's
+ * instruction), with CR4.OSXSAVE and the test's IDT limit. */
 static void enter(void)
 {
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->host.cr0 = TM_L1_CR0;
-	m->host.rip = 0x1234;
-	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = 2, .cr0 = TM_L1_CR0,
-				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4 | CR4_OSXSAVE, .efer = TM_L1_EFER };
-	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
-	m->cpu.seg[SEG_CS].ar = TM_AR_CODE64;   /* 64-bit mode: VMX instructions exit, not #UD */
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
-	guest_run(m);
+	struct cpu_state c = l2_entry_state();
+	c.rip = gv(m, VF_GUEST_RIP);
+	c.gpr[RSP] = gv(m, VF_GUEST_RSP);
+	c.cr4 |= CR4_OSXSAVE;
+	c.idtr.limit = idt_limit;
+	l2_enter(m, &res, &c);
 }
 
 static void run(const struct rop *ops, uint32_t n)
@@ -69,10 +47,7 @@ static void run(const struct rop *ops, uint32_t n)
 
 static bool fired(enum rule_id r)
 {
-	for (unsigned i = 0; i < res.nrules; i++)
-		if (res.rules[i] == r)
-			return true;
-	return false;
+	return l2_fired(&res, r);
 }
 
 /* An exit with reason, defined fields `have`, at op i's exiting instruction. */

@@ -3,22 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "suites.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 
 static struct refvmm *m;
 static struct result res;
-static uint32_t idt_limit = TM_IDT_LIMIT;   /* L2's IDTR limit at entry */
 
 static void setup(void)
 {
-	m = calloc(1, sizeof *m);
-	ck_assert_ptr_nonnull(m);
-	m->caps = *caps_default();
-	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
-	m->vmx.current = TM_VMCS0;
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
+	m = l2_machine();
 	gw(m, VF_MSR_BITMAP, TM_MSR_BITMAP);
 	gw(m, VF_IO_BITMAP_A, TM_IO_BITMAP_A);
 	gw(m, VF_IO_BITMAP_B, TM_IO_BITMAP_B);
@@ -26,24 +18,15 @@ static void setup(void)
 
 static void teardown(void)
 {
-	mem_free(&m->mem);
-	free(m);
+	refvmm_destroy(m);
 }
 
-/* One op, run from the start of the block; the outcome's reason/qual. */
+/* One op, launched from the start of the block; the exit it gives. */
 static const struct outcome *run1(uint16_t op, uint64_t a0, uint64_t a1)
 {
 	struct rop b[] = { { .op = op, .a = { a0, a1 } } };
-	guest_arm(m, b, 1);
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->vmx.exit_advance = 0;
-	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0,
-				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4 };
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, idt_limit };
-	guest_run(m);
+	struct cpu_state l2 = l2_entry_state();
+	l2_run(m, &res, b, 1, &l2);
 	ck_assert_uint_eq(res.nalt, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_EXIT);
 	return &res.alt[0];
@@ -51,10 +34,7 @@ static const struct outcome *run1(uint16_t op, uint64_t a0, uint64_t a1)
 
 static void set_bit(uint64_t base, uint32_t bit)
 {
-	uint8_t b = 0;
-	ck_assert_int_eq(mem_read(&m->mem, base + bit / 8, &b, 1), 0);
-	b |= (uint8_t)(1u << (bit % 8));
-	ck_assert_int_eq(mem_write(&m->mem, base + bit / 8, &b, 1), 0);
+	l2_set_bit(m, base, bit);
 }
 
 /* Exit reason of op; 18 means it ran and the implicit vmcall exited. */
