@@ -1,8 +1,8 @@
 /* APIC virtualization in VMX non-root operation, SDM chapter 29, as far as
  * the model goes: the TPR shadow (VTPR, offset 80H of the virtual-APIC
- * page) behind MOV CR8 (29.3), TPR virtualization without virtual-interrupt
- * delivery (29.1.2), and the TPR-threshold exit right after VM entry
- * (26.7.7).  PPR virtualization and virtual-interrupt delivery are not
+ * page) behind MOV CR8 (29.3) and behind RDMSR/WRMSR of the x2APIC TPR
+ * (29.5), TPR virtualization without virtual-interrupt delivery (29.1.2),
+ * and the TPR-threshold exit right after VM entry (26.7.7).  PPR virtualization and virtual-interrupt delivery are not
  * modelled (G_UNMODELLED). */
 #include "guest_priv.h"
 
@@ -45,10 +45,22 @@ enum gstep apic_cr8_store(struct refvmm *m)
 	return G_NEXT;
 }
 
+/* TPR virtualization after a write to VTPR (29.1.2).  Its exit is
+ * trap-like: the instruction completed, the saved RIP is the next one. */
+static enum gstep tpr_virtualize(struct refvmm *m)
+{
+	if (proc2(m) & PROC2_VID)
+		return G_UNMODELLED;   /* PPR virtualization, virtual interrupts */
+	if (CHECK(m, APIC_TPR_BELOW_THRESHOLD, !below_threshold(m)))
+		return G_NEXT;
+	m->cpu.rip += guest_cur_len(m);
+	m->cpu.interruptibility &= ~(BLOCK_STI | BLOCK_MOVSS);   /* expired with the instruction */
+	return tpr_exit(m);
+}
+
 /* MOV to CR8 (after the CR8-load exiting check): bits 63:4 set is #GP(0);
  * with "use TPR shadow", VTPR := source[3:0] << 4 (bits 3:0 and 31:8
- * cleared), then TPR virtualization, whose exit is trap-like: the
- * instruction completes and the saved RIP is the next one (29.1.2). */
+ * cleared), then TPR virtualization (29.3). */
 enum gstep apic_cr8_load(struct refvmm *m, uint64_t v)
 {
 	if (!CHECK(m, APIC_CR8_RESERVED, !(v >> 4)))
@@ -57,13 +69,44 @@ enum gstep apic_cr8_load(struct refvmm *m, uint64_t v)
 		return G_UNMODELLED;
 	CHECK(m, APIC_CR8_LOAD_VTPR, false);
 	(void)mem_write32(&m->mem, vapic(m) + APIC_VTPR, (uint32_t)(v & 0xf) << 4);
-	if (proc2(m) & PROC2_VID)
-		return G_UNMODELLED;   /* PPR virtualization, virtual interrupts */
-	if (CHECK(m, APIC_TPR_BELOW_THRESHOLD, !below_threshold(m)))
-		return G_NEXT;
-	m->cpu.rip += guest_cur_len(m);
-	m->cpu.interruptibility &= ~(BLOCK_STI | BLOCK_MOVSS);   /* expired with the instruction */
-	return tpr_exit(m);
+	return tpr_virtualize(m);
+}
+
+/* 29.5: with "virtualize x2APIC mode", an RDMSR/WRMSR of the TPR MSR
+ * (808H) that the MSR bitmap lets through accesses VTPR, whatever mode
+ * the local APIC is in.  The other x2APIC MSRs (APIC-register
+ * virtualization, EOI and self-IPI virtualization) and the real local
+ * APIC are not modelled. */
+#define MSR_X2APIC_TPR 0x808u
+
+static bool x2apic_tpr(const struct refvmm *m, uint32_t msr)
+{
+	return msr == MSR_X2APIC_TPR && (proc2(m) & PROC2_X2APIC_MODE);
+}
+
+/* RDMSR 808H: EDX:EAX := the 8 bytes at offset 80H. */
+enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr)
+{
+	if (!x2apic_tpr(m, msr))
+		return G_UNMODELLED;
+	CHECK(m, APIC_X2APIC_TPR_READ, false);
+	m->cpu.gpr[RAX] = mem_read32(&m->mem, vapic(m) + APIC_VTPR);
+	m->cpu.gpr[RDX] = mem_read32(&m->mem, vapic(m) + APIC_VTPR + 4);
+	return G_NEXT;
+}
+
+/* WRMSR 808H: bits 63:8 of EDX:EAX set is #GP(0); otherwise VTPR := EAX,
+ * bytes 84H-87H := 0, then TPR virtualization. */
+enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
+{
+	if (!x2apic_tpr(m, msr))
+		return G_UNMODELLED;
+	if (!CHECK(m, APIC_X2APIC_TPR_RESERVED, !(v >> 8)))
+		return guest_exception(m, 13, true, 0);
+	CHECK(m, APIC_X2APIC_TPR_WRITE, false);
+	(void)mem_write32(&m->mem, vapic(m) + APIC_VTPR, (uint32_t)v);
+	(void)mem_write32(&m->mem, vapic(m) + APIC_VTPR + 4, 0);
+	return tpr_virtualize(m);
 }
 
 /* 26.7.7: with "use TPR shadow" and without virtual-interrupt delivery, a

@@ -26,14 +26,14 @@ static enum gstep g_rdmsr(struct refvmm *m, const struct rop *o)
 {
 	if (!CHECK(m, EXIT_MSR_READ, !msr_exits(m, (uint32_t)o->a[0], false)))
 		return guest_insn_exit(m, XR_RDMSR, 0, 0, 0);
-	return G_UNMODELLED;   /* L2's MSRs: not modelled yet */
+	return apic_rdmsr(m, (uint32_t)o->a[0]);   /* other L2 MSRs: not modelled yet */
 }
 
 static enum gstep g_wrmsr(struct refvmm *m, const struct rop *o)
 {
 	if (!CHECK(m, EXIT_MSR_WRITE, !msr_exits(m, (uint32_t)o->a[0], true)))
 		return guest_insn_exit(m, XR_WRMSR, 0, 0, 0);
-	return G_UNMODELLED;
+	return apic_wrmsr(m, (uint32_t)o->a[0], o->a[1]);
 }
 
 guest_op_fn *const guest_msr_ops[OP_COUNT] = {

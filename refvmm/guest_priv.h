@@ -38,7 +38,8 @@ enum {
 };
 /* Secondary processor-based controls, Table 24-7. */
 enum {
-	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_WBINVD = 1u << 6, PROC2_VID = 1u << 9,
+	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_X2APIC_MODE = 1u << 4,
+	PROC2_WBINVD = 1u << 6, PROC2_VID = 1u << 9,
 	PROC2_RDRAND = 1u << 11, PROC2_INVPCID = 1u << 12, PROC2_VMFUNC = 1u << 13,
 	PROC2_SHADOW_VMCS = 1u << 14, PROC2_ENCLS = 1u << 15, PROC2_RDSEED = 1u << 16,
 	PROC2_XSAVES = 1u << 20, PROC2_TSC_SCALING = 1u << 25, PROC2_USER_WAIT = 1u << 26,
@@ -102,6 +103,10 @@ enum gstep event_window(struct refvmm *m, bool after_insn);
 enum gstep apic_cr8_store(struct refvmm *m);
 enum gstep apic_cr8_load(struct refvmm *m, uint64_t v);
 enum gstep apic_tpr_on_entry(struct refvmm *m);
+/* guest_apic.c: RDMSR/WRMSR that the MSR bitmap lets through, when they
+ * are virtualized x2APIC accesses (29.5); G_UNMODELLED otherwise. */
+enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr);
+enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 /* Interruptibility-state bits (Table 24-3). */
 #define BLOCK_STI    1u
 #define BLOCK_MOVSS  2u

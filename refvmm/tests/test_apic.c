@@ -2,7 +2,8 @@
  * through VTPR (SDM 29.3), TPR virtualization and its trap-like "TPR below
  * threshold" exit (29.1.2, exit reason 43, qualification 0), the same
  * comparison right after VM entry (26.7.7) and where it stands among the
- * other things that happen before L2's first instruction. */
+ * other things that happen before L2's first instruction; the x2APIC TPR
+ * MSR with "virtualize x2APIC mode" (29.5). */
 #include <stdlib.h>
 #include <string.h>
 #include "suites.h"
@@ -269,6 +270,90 @@ START_TEST(entry_threshold_needs_tpr_shadow_without_vid)
 }
 END_TEST
 
+/* ---- 29.5: the x2APIC TPR MSR with "virtualize x2APIC mode" ---- */
+
+static void x2apic(void)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_SECONDARY | PROC_MSR_BITMAPS);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_X2APIC_MODE);
+	gw(m, VF_MSR_BITMAP, TM_MSR_BITMAP);
+}
+
+/* WRMSR 808H: VTPR := EAX, bytes 84H-87H := 0, then TPR virtualization
+ * (here at the threshold: no exit; below it: trap-like exit 43). */
+START_TEST(x2apic_wrmsr_tpr)
+{
+	x2apic();
+	ck_assert(mem_write32(&m->mem, VTPR, ~0u));
+	ck_assert(mem_write32(&m->mem, VTPR + 4, ~0u));
+	gw(m, VF_TPR_THRESHOLD, 3);
+	struct rop ops[] = { { .op = OP_G_WRMSR, .a = { 0x808, 0x3c } } };
+	run(ops, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x3c);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR + 4), 0);
+	ck_assert(fired(R_APIC_X2APIC_TPR_WRITE));
+	struct rop below[] = { { .op = OP_G_WRMSR, .a = { 0x808, 0x2f } } };
+	run(below, 1);
+	expect_tpr_exit(m->vmx.block_rip[0] + m->vmx.block_len[0]);
+	ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x2f);
+}
+END_TEST
+
+/* Bits 63:8 of EDX:EAX: #GP(0), VTPR unchanged. */
+START_TEST(x2apic_wrmsr_reserved)
+{
+	x2apic();
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 13);
+	uint64_t bad[] = { 0x100, 1ull << 32 };
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert(mem_write32(&m->mem, VTPR, 0x70));
+		struct rop ops[] = { { .op = OP_G_WRMSR, .a = { 0x808, bad[i] } } };
+		run(ops, 1);
+		expect_exit(XR_EXCEPTION_NMI);
+		ck_assert_uint_eq(res.alt[0].intr, 0x80000b0d);
+		ck_assert_uint_eq(mem_read32(&m->mem, VTPR), 0x70);
+		ck_assert(fired(R_APIC_X2APIC_TPR_RESERVED));
+	}
+}
+END_TEST
+
+/* RDMSR 808H: EDX:EAX := bytes 80H-87H (the handler, to see L2's RAX/RDX). */
+START_TEST(x2apic_rdmsr_tpr)
+{
+	x2apic();
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	ck_assert(mem_write32(&m->mem, VTPR, 0x5a));
+	ck_assert(mem_write32(&m->mem, VTPR + 4, 0x1234));
+	struct rop op = { .op = OP_G_RDMSR, .a = { 0x808 } };
+	ck_assert_int_eq(guest_msr_ops[OP_G_RDMSR](m, &op), G_NEXT);
+	ck_assert_uint_eq(m->cpu.gpr[RAX], 0x5a);
+	ck_assert_uint_eq(m->cpu.gpr[RDX], 0x1234);
+	ck_assert(fired(R_APIC_X2APIC_TPR_READ));
+}
+END_TEST
+
+/* Only 808H, and only with "virtualize x2APIC mode"; the bitmap first. */
+START_TEST(x2apic_scope)
+{
+	x2apic();
+	struct rop eoi[] = { { .op = OP_G_WRMSR, .a = { 0x80b, 0 } } };
+	run(eoi, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, 0);
+	struct rop tpr[] = { { .op = OP_G_RDMSR, .a = { 0x808 } } };
+	run(tpr, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	x2apic();
+	uint8_t bit = 1;   /* read-low bitmap: byte 808H / 8 = 101H, bit 0 */
+	ck_assert_int_eq(mem_write(&m->mem, TM_MSR_BITMAP + 0x101, &bit, 1), 0);
+	run(tpr, 1);
+	expect_exit(XR_RDMSR);
+	ck_assert(!fired(R_APIC_X2APIC_TPR_READ));
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
 	Suite *s = suite_create("apic");
@@ -285,6 +370,10 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, entry_threshold_after_injection);
 	tcase_add_test(t, entry_threshold_priority);
 	tcase_add_test(t, entry_threshold_needs_tpr_shadow_without_vid);
+	tcase_add_test(t, x2apic_wrmsr_tpr);
+	tcase_add_test(t, x2apic_wrmsr_reserved);
+	tcase_add_test(t, x2apic_rdmsr_tpr);
+	tcase_add_test(t, x2apic_scope);
 	suite_add_tcase(s, t);
 	return s;
 }
