@@ -191,6 +191,7 @@ static enum gstep step(struct refvmm *m)
 void guest_run(struct refvmm *m)
 {
 	m->vmx.nonroot = true;
+	m->vmx.pause_seen = false;   /* PAUSE-loop timing starts at each VM entry */
 	resume_advance(m);
 	switch (event_on_entry(m)) {
 	case G_EXITED:

@@ -278,11 +278,30 @@ static enum gstep g_monitor(struct refvmm *m, const struct rop *o)
 	return ctl_exit(m, !CHECK(m, EXIT_MONITOR_CONTROL, !(proc(m) & PROC_MONITOR)), XR_MONITOR);
 }
 
-/* PAUSE-loop exiting needs the time between PAUSEs: not definable here. */
+/* PAUSE (25.1.3): "PAUSE exiting" exits at any CPL.  Else, at CPL 0,
+ * "PAUSE-loop exiting" times PAUSEs in TSC ticks: the first PAUSE after
+ * VM entry, and one more than PLE_Gap ticks after the previous PAUSE,
+ * starts a loop; one more than PLE_Window ticks after its loop's start
+ * exits.  The model knows only that two PAUSEs are more than 0 and less
+ * than 2^32 ticks apart, so it decides where that suffices: PLE_Gap 0
+ * (every PAUSE starts a loop) and PLE_Gap 2^32-1 with PLE_Window 0 (the
+ * second PAUSE exits); other timings are unmodelled, never guessed. */
 static enum gstep g_pause(struct refvmm *m, const struct rop *o)
 {
 	(void)o;
-	return ctl_exit(m, !CHECK(m, EXIT_PAUSE_CONTROL, !(proc(m) & PROC_PAUSE)), XR_PAUSE);
+	if (!CHECK(m, EXIT_PAUSE_CONTROL, !(proc(m) & PROC_PAUSE)))
+		return plain_exit(m, XR_PAUSE);
+	if (!(proc2(m) & PROC2_PAUSE_LOOP) || m->cpu.cpl != 0)
+		return G_NEXT;
+	bool first = !m->vmx.pause_seen;
+	m->vmx.pause_seen = true;
+	uint32_t gap = (uint32_t)gv(m, VF_PLE_GAP), window = (uint32_t)gv(m, VF_PLE_WINDOW);
+	if (first || gap == 0)
+		return G_NEXT;
+	if (gap != UINT32_MAX || window != 0)
+		return G_UNMODELLED;
+	CHECK(m, EXIT_PAUSE_LOOP_WINDOW, false);
+	return plain_exit(m, XR_PAUSE);
 }
 
 /* ---- exits by secondary controls ---- */

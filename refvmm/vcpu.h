@@ -63,6 +63,7 @@ struct vmx_state {
 	uint8_t block_len[GUEST_BLOCK_MAX + 1];  /* its length in bytes */
 	uint32_t pc;        /* index of the next guest op to run */
 	bool guest_rip_written;  /* the case wrote GUEST_RIP since the last exit */
+	bool pause_seen;    /* a PAUSE at CPL 0 since the last VM entry (PAUSE-loop exiting) */
 	uint8_t exit_advance;    /* length of the last instruction exit: the resume advance (guest.c) */
 };
 #define VMCS_NONE 0xffffffffffffffffULL

@@ -335,6 +335,67 @@ END_TEST
 
 /* 25.3: RDTSC reads (TSC * multiplier) >> 48 + offset with "use TSC
  * offsetting" and "use TSC scaling"; the offset alone without scaling. */
+/* 25.1.3 PAUSE-loop exiting at CPL 0: the first PAUSE after entry starts
+ * a loop; with PLE_Gap 2^32-1 no later PAUSE starts one, so with
+ * PLE_Window 0 the second PAUSE exits (reason 40, qualification 0, RIP at
+ * it); with PLE_Gap 0 every PAUSE starts a loop and none exits; at CPL 3
+ * the control is ignored; "PAUSE exiting" exits at the first. */
+static void ple(uint32_t gap, uint32_t window, uint32_t proc_bits)
+{
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);   /* the next run() is a launch */
+	m->vmx.exit_advance = 0;
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY | proc_bits);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_PAUSE_LOOP);
+	gw(m, VF_PLE_GAP, gap);
+	gw(m, VF_PLE_WINDOW, window);
+}
+
+START_TEST(pause_loop_exiting)
+{
+	struct rop b[] = { { .op = OP_G_PAUSE }, { .op = OP_G_PAUSE }, { .op = OP_G_PAUSE } };
+	ple(UINT32_MAX, 0, 0);
+	run(b, 3);
+	const struct outcome *o = expect_exit(40, QL, TM_GUEST_CODE + 2);
+	ck_assert_uint_eq(o->qual, 0);
+	ck_assert_uint_eq(o->len, 2);
+	ck_assert(fired(R_EXIT_PAUSE_LOOP_WINDOW) && !fired(R_EXIT_PAUSE_CONTROL));
+	enter();   /* vmresume: a new entry, so the third PAUSE starts a loop */
+	expect_exit(18, QL, TM_GUEST_CODE + 6);
+	ple(UINT32_MAX, 0, 0);
+	run(b, 1);   /* one PAUSE: only the start of a loop */
+	expect_exit(18, QL, TM_GUEST_CODE + 2);
+
+	ple(0, 0, 0);
+	run(b, 3);
+	expect_exit(18, QL, TM_GUEST_CODE + 6);
+	ck_assert(!fired(R_EXIT_PAUSE_LOOP_WINDOW));
+
+	ple(UINT32_MAX, 0, PROC_PAUSE);
+	run(b, 3);
+	expect_exit(40, QL, TM_GUEST_CODE);
+	ck_assert(fired(R_EXIT_PAUSE_CONTROL));
+
+	/* the time between two PAUSEs decides, and the model does not know it */
+	ple(1000, 0, 0);
+	run(b, 3);
+	ck_assert_uint_eq(res.nalt, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+}
+END_TEST
+
+START_TEST(pause_loop_ignored_above_cpl0)
+{
+	struct rop b[] = { { .op = OP_G_PAUSE }, { .op = OP_G_PAUSE } };
+	ple(UINT32_MAX, 0, 0);
+	guest_arm(m, b, 2);
+	struct cpu_state c = l2_entry_state();
+	c.cpl = 3;
+	l2_enter(m, &res, &c);
+	expect_exit(18, QL, TM_GUEST_CODE + 4);
+	ck_assert(!fired(R_EXIT_PAUSE_LOOP_WINDOW));
+}
+END_TEST
+
 START_TEST(rdtsc_offset_and_scaling)
 {
 	struct rop b[] = { { .op = OP_G_RDTSC } };
@@ -380,6 +441,8 @@ static Suite *guest_exit_suite(void)
 	tcase_add_test(t, triple_fault);
 	tcase_add_test(t, stub_iretq_returns);
 	tcase_add_test(t, rdtsc_offset_and_scaling);
+	tcase_add_test(t, pause_loop_exiting);
+	tcase_add_test(t, pause_loop_ignored_above_cpl0);
 	tcase_add_test(t, fault_during_delivery);
 	suite_add_tcase(s, t);
 	return s;
