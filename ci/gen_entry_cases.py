@@ -242,6 +242,11 @@ PAE = [w("VM_ENTRY_CONTROLS", "caps.entry.must1"), w("GUEST_CS_AR_BYTES", "0xc09
 CPL3 = [w("GUEST_SS_SELECTOR", "0x33"), w("GUEST_SS_AR_BYTES", "0xc0f3"),
         w("GUEST_CS_SELECTOR", "0x3b"), w("GUEST_CS_AR_BYTES", "0xa0fb")]
 
+# A 64-bit interrupt gate 2 (selector 08H, P, type EH) to an IRETQ at
+# SCRATCH + 0xe000, in an IDT at SCRATCH + 0xf000 (SDM 6.14.1).
+IRET_NMI = ["write64 SCRATCH + 0xe000 0xcf48", "write64 SCRATCH + 0xf020 0x00468e000008e000",
+            "write64 SCRATCH + 0xf028 0", w("GUEST_IDTR_BASE", "SCRATCH + 0xf000")]
+
 # (rule, qualification, operations, options): template, requires, profile,
 # expect (an outcome set where the SDM leaves a choice), name (a second case
 # for one rule)
@@ -292,8 +297,12 @@ GUEST += [
     # delivered through L2's IDT gate 2, whose stub's VMCALL exits.
     g("INTR.NMI_STI", [w("GUEST_RFLAGS", "0x202"), w("GUEST_INTERRUPTIBILITY_INFO", "1"),
       w("VM_ENTRY_INTR_INFO_FIELD", "0x80000202")], 3, expect="{ entry_fail 33 qual=3, exit VMCALL }"),
+    # L2's NMI handler is an IRETQ (an IDT in scratch memory, gate 2 ->
+    # SCRATCH + 0xe000): a backend that wrongly delivers the NMI also ends
+    # the virtual-NMI blocking it set, which Bochs 2.7 would otherwise carry
+    # into the next VM entry whatever the interruptibility state says.
     g("INTR.VNMI_NMI", [w("PIN_BASED_VM_EXEC_CONTROL", "caps.pin.must1 | (1 << 3) | (1 << 5)"),
-      w("GUEST_INTERRUPTIBILITY_INFO", "8"), w("VM_ENTRY_INTR_INFO_FIELD", "0x80000202")],
+      w("GUEST_INTERRUPTIBILITY_INFO", "8"), w("VM_ENTRY_INTR_INFO_FIELD", "0x80000202")] + IRET_NMI,
       requires="nmi_exiting virtual_nmis"),
     # enclave interruption with blocking by MOV SS: broken with or without SGX
     g("INTR.ENCLAVE", [w("GUEST_INTERRUPTIBILITY_INFO", "0x12")]),
