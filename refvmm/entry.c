@@ -15,7 +15,7 @@ static uint64_t class_fires(const struct refvmm *m, enum rule_class cls)
 	return n;
 }
 
-static void add_alt(struct refvmm *m, struct outcome o)
+void result_add_alt(struct refvmm *m, struct outcome o)
 {
 	struct result *res = m->res;
 	if (!res || res->nalt >= RESULT_MAX_ALT)
@@ -36,9 +36,9 @@ static void fail_valid(struct refvmm *m, bool ctl, bool host)
 	if (m->res)
 		m->res->nalt = 0;
 	if (ctl)
-		add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 7 });
+		result_add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 7 });
 	if (host)
-		add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 8 });
+		result_add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 8 });
 }
 
 /* 26.3.1 / 26.8: a guest-state failure is exit 33 with the qualification
@@ -62,7 +62,7 @@ static void entry_fail(struct refvmm *m, unsigned first_rule)
 	for (unsigned i = first_rule; i < res->nrules; i++)
 		if (rule_table[res->rules[i]].cls == RC_ENTRY_GUEST) {
 			o.qual = rule_table[res->rules[i]].arg;
-			add_alt(m, o);
+			result_add_alt(m, o);
 		}
 }
 
@@ -99,5 +99,5 @@ void vmentry(struct refvmm *m, bool launch)
 		(void)mem_write32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
 	guest_run(m);
 	if (nmi_sti)
-		add_alt(m, (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = 33, .have = EXF_QUAL, .qual = 3 });
+		result_add_alt(m, (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = 33, .have = EXF_QUAL, .qual = 3 });
 }

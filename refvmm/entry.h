@@ -10,5 +10,7 @@
  * exit 34), marks the VMCS launched, and runs L2 via guest_run().  Leaves
  * the outcome set and the fired rules in m->res. */
 void vmentry(struct refvmm *m, bool launch);
+/* One more outcome the SDM allows for the current op (no duplicates). */
+void result_add_alt(struct refvmm *m, struct outcome o);
 
 #endif

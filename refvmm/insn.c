@@ -71,6 +71,11 @@ void insn_vmxoff(struct refvmm *m, const struct rop *op)
 	(void)op;
 	REQUIRE(m, INSN_VMXOFF_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMXOFF_CPL, m->cpu.cpl == 0);
+	/* software must VMCLEAR first (24.11.1): a launched current VMCS is
+	 * now undefined, and VMRESUME of it may give error 6 */
+	uint64_t cur = m->vmx.current;
+	if (cur != VMCS_NONE && mem_read32(&m->mem, cur + VMCS_OFF_LAUNCH) == VMCS_LAUNCHED)
+		(void)mem_write32(&m->mem, cur + VMCS_OFF_LAUNCH, VMCS_LAUNCHED_THEN_VMXOFF);
 	m->vmx.on = false;
 	insn_ok(m);
 }
@@ -186,8 +191,19 @@ void insn_vmlaunch(struct refvmm *m, const struct rop *op)
 	if (launch)
 		REQUIRE(m, INSN_VMLAUNCH_NOT_CLEAR, state == VMCS_CLEAR);
 	else
-		REQUIRE(m, INSN_VMRESUME_NOT_LAUNCHED, state == VMCS_LAUNCHED);
+		REQUIRE(m, INSN_VMRESUME_NOT_LAUNCHED, state != VMCS_CLEAR);
 	if (launch)   /* the resume convention applies to VMRESUME only */
 		m->vmx.exit_advance = 0;
-	vmentry(m, launch);
+	if (state != VMCS_LAUNCHED_THEN_VMXOFF || launch) {
+		vmentry(m, launch);
+		return;
+	}
+	/* VMRESUME after VMXOFF without VMCLEAR (Table 31-1 error 6): the
+	 * region is undefined (24.11.1).  The model resumes as if it still
+	 * said launched; a CPU may also report error 6 or find it clear (5). */
+	(void)mem_write32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
+	CHECK(m, INSN_VMRESUME_AFTER_VMXOFF, false);
+	vmentry(m, false);
+	result_add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 6 });
+	result_add_alt(m, (struct outcome){ .kind = OUT_FAIL_VALID, .num = 5 });
 }

@@ -71,11 +71,14 @@ struct vmx_state {
 /* VMCS region layout in the model (implementation-specific, SDM 24.2):
  * 0: revision identifier [30:0], shadow-VMCS indicator [31]
  * 4: VMX-abort indicator
- * 8: launch state (VMCS_CLEAR / VMCS_LAUNCHED)
+ * 8: launch state (VMCS_CLEAR / VMCS_LAUNCHED / VMCS_LAUNCHED_THEN_VMXOFF)
  * 16 + 8*i: value of field i of vmcs_fields.def */
 #define VMCS_OFF_LAUNCH 8
 #define VMCS_OFF_FIELDS 16
-enum { VMCS_CLEAR = 0, VMCS_LAUNCHED = 1 };
+enum {
+	VMCS_CLEAR = 0, VMCS_LAUNCHED = 1,
+	VMCS_LAUNCHED_THEN_VMXOFF = 2,   /* launched, then VMXOFF without VMCLEAR: undefined (24.11.1) */
+};
 
 struct refvmm {
 	struct vmx_caps caps;

@@ -142,7 +142,7 @@ START_TEST(test_every_insn_rule_tested)
 		R_INSN_VMXON_FEATURE_CONTROL_LOCK,   /* the probe locks an unlocked MSR at 5; WRMSR cannot unlock */
 		R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, /* test_feature_control */
 		R_INSN_VMLAUNCH_MOV_SS,   /* L1 never has MOV-SS blocking between case ops */
-		R_INSN_VMLAUNCH_NOT_CLEAR, /* test_launch_twice */ R_INSN_VMPTRLD_SHADOW_UNSUPPORTED, R_INSN_VMWRITE_READ_ONLY, R_INSN_VMXON_SHADOW_BIT, /* in test_profile_dependent_rules */
+		R_INSN_VMLAUNCH_NOT_CLEAR, R_INSN_VMRESUME_AFTER_VMXOFF, /* test_launch_twice */ R_INSN_VMPTRLD_SHADOW_UNSUPPORTED, R_INSN_VMWRITE_READ_ONLY, R_INSN_VMXON_SHADOW_BIT, /* in test_profile_dependent_rules */
 		R_INSN_VMLAUNCH_SHADOW_VMCS, /* test_profile_dependent_rules */
 		R_INSN_MOVCR_CR4_LA57_LONG, R_INSN_MOVCR_CET_WP, /* test_cr4_features */
 	};
@@ -262,6 +262,20 @@ START_TEST(test_launch_twice)
 	refvmm_run(m, &(struct rop)OPX(VMLAUNCH), &r);
 	ck_assert(r.alt[0].kind == OUT_FAIL_VALID && r.alt[0].num == 4);
 	ck_assert(r.nrules == 1 && r.rules[0] == R_INSN_VMLAUNCH_NOT_CLEAR);
+	/* VMXOFF without VMCLEAR leaves the region undefined (24.11.1): a
+	 * VMRESUME after VMXON + VMPTRLD may give error 6 (Table 31-1), find
+	 * the VMCS clear (error 5) or resume; the model resumes and says so */
+	run_ok(m, &(struct rop)OPX(VMXOFF));
+	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+	run_ok(m, &(struct rop)OPX(VMPTRLD, TM_VMCS0));
+	refvmm_run(m, &(struct rop)OPX(VMRESUME), &r);
+	ck_assert_uint_eq(r.nalt, 3);
+	ck_assert(r.alt[0].kind == OUT_EXIT && r.alt[0].num == 18);
+	ck_assert(r.alt[1].kind == OUT_FAIL_VALID && r.alt[1].num == 6);
+	ck_assert(r.alt[2].kind == OUT_FAIL_VALID && r.alt[2].num == 5);
+	ck_assert(r.nrules >= 1 && r.rules[0] == R_INSN_VMRESUME_AFTER_VMXOFF);
+	refvmm_run(m, &(struct rop)OPX(VMRESUME), &r);   /* resumed: launched again, one outcome */
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_EXIT);
 	refvmm_destroy(m);
 }
 END_TEST
