@@ -66,7 +66,8 @@ enum gstep event_on_entry(struct refvmm *m)
 /* Between two L2 instructions (and before the first when nothing was
  * injected), in priority order (25.2-25.5, 26.7): an MTF exit after an
  * instruction that completed, the preemption timer (the model's timer
- * only ever expires at zero on entry), NMI window, interrupt window.
+ * only ever expires at zero on entry), NMI window, interrupt window,
+ * virtual-interrupt delivery (G_JUMPED).
  * G_NEXT: run the next instruction. */
 enum gstep event_window(struct refvmm *m, bool after_insn)
 {
@@ -89,7 +90,8 @@ enum gstep event_window(struct refvmm *m, bool after_insn)
 	if (!CHECK(m, EVENT_INTR_WINDOW, !(proc(m) & PROC_INTR_WINDOW) || !(c->rflags & RFLAGS_IF) ||
 		   (c->interruptibility & (BLOCK_STI | BLOCK_MOVSS))))
 		return early_exit(m, XR_INTERRUPT_WINDOW);
-	return G_NEXT;
+	/* 29.2.2: virtual-interrupt delivery, with the interrupt window's priority */
+	return apic_virtual_intr(m);
 }
 
 /* STI sets IF and, when IF was 0, blocks interrupts for one instruction;

@@ -1,9 +1,12 @@
 /* APIC virtualization in VMX non-root operation, SDM chapter 29, as far as
  * the model goes: the TPR shadow (VTPR, offset 80H of the virtual-APIC
  * page) behind MOV CR8 (29.3) and behind RDMSR/WRMSR of the x2APIC TPR
- * (29.5), TPR virtualization without virtual-interrupt delivery (29.1.2),
- * and the TPR-threshold exit right after VM entry (26.7.7).  PPR virtualization and virtual-interrupt delivery are not
- * modelled (G_UNMODELLED). */
+ * (29.5); TPR virtualization (29.1.2) with its TPR-threshold exit, or with
+ * virtual-interrupt delivery PPR virtualization (29.1.3) and the delivery
+ * of a recognized virtual interrupt (29.2); the same at VM entry (26.7.7).
+ * Not modelled (G_UNMODELLED or not reached): APIC-access page accesses
+ * (29.4), EOI and self-IPI virtualization, the other x2APIC MSRs, posted
+ * interrupts, and CR8 without the TPR shadow (the local APIC itself). */
 #include "guest_priv.h"
 
 #define APIC_VTPR 0x80
@@ -45,12 +48,87 @@ enum gstep apic_cr8_store(struct refvmm *m)
 	return G_NEXT;
 }
 
-/* TPR virtualization after a write to VTPR (29.1.2).  Its exit is
- * trap-like: the instruction completed, the saved RIP is the next one. */
+/* ---- virtual-interrupt delivery (29.1.3, 29.2) ----
+ * RVI and SVI live in the guest interrupt status (bits 7:0, 15:8); VPPR,
+ * VISR and VIRR in the virtual-APIC page.  Whether a virtual interrupt is
+ * recognized (29.2.1) is recomputed at each instruction boundary from RVI
+ * and VPPR: in the model both change only where the SDM evaluates pending
+ * virtual interrupts (VM entry, TPR virtualization, delivery), so that is
+ * the same thing unless L2 stores into the virtual-APIC page itself. */
+#define APIC_VPPR 0xa0
+#define APIC_VISR 0x100
+#define APIC_VIRR 0x200
+#define RFLAGS_IF (1ull << 9)
+
+static uint32_t intr_status(const struct refvmm *m)
+{
+	return (uint32_t)gv(m, VF_GUEST_INTR_STATUS);
+}
+
+/* 29.1.3: VPPR := VTPR when VTPR[7:4] >= SVI[7:4], else SVI & F0H. */
+static void ppr_virtualize(struct refvmm *m)
+{
+	uint32_t vtpr = mem_read32(&m->mem, vapic(m) + APIC_VTPR) & 0xff, svi = intr_status(m) >> 8 & 0xff;
+	CHECK(m, APIC_VID_PPR, false);
+	(void)mem_write32(&m->mem, vapic(m) + APIC_VPPR, (vtpr >> 4) >= (svi >> 4) ? vtpr : svi & 0xf0);
+}
+
+/* Bit v of a 256-bit APIC register array (eight 32-bit registers 16 bytes
+ * apart). */
+static uint64_t vec_reg(const struct refvmm *m, uint32_t base, uint32_t v)
+{
+	return vapic(m) + base + 16 * (v / 32);
+}
+
+static void vec_set(struct refvmm *m, uint32_t base, uint32_t v, bool on)
+{
+	uint64_t a = vec_reg(m, base, v);
+	uint32_t r = mem_read32(&m->mem, a), bit = 1u << (v % 32);
+	(void)mem_write32(&m->mem, a, on ? r | bit : r & ~bit);
+}
+
+static uint32_t vec_highest(const struct refvmm *m, uint32_t base)
+{
+	for (uint32_t i = 8; i-- > 0;) {
+		uint32_t r = mem_read32(&m->mem, vapic(m) + base + 16 * i);
+		for (uint32_t b = 32; r && b-- > 0;)
+			if (r >> b & 1)
+				return i * 32 + b;
+	}
+	return 0;
+}
+
+/* 29.2.2: at an instruction boundary, a recognized virtual interrupt
+ * (RVI[7:4] > VPPR[7:4], 29.2.1) is delivered when RFLAGS.IF = 1, there is
+ * no blocking by STI or MOV SS and "interrupt-window exiting" is 0 (it has
+ * the interrupt window's priority, below the NMI window). */
+enum gstep apic_virtual_intr(struct refvmm *m)
+{
+	if (!(proc2(m) & PROC2_VID))
+		return G_NEXT;
+	uint32_t v = intr_status(m) & 0xff, vppr = mem_read32(&m->mem, vapic(m) + APIC_VPPR);
+	bool deliver = (v >> 4) > (vppr >> 4 & 0xf) && (m->cpu.rflags & RFLAGS_IF) &&
+		       !(m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS)) &&
+		       !(proc(m) & PROC_INTR_WINDOW);
+	if (CHECK(m, APIC_VID_DELIVERY, !deliver))
+		return G_NEXT;
+	vec_set(m, APIC_VISR, v, true);
+	(void)mem_write32(&m->mem, vapic(m) + APIC_VPPR, v & 0xf0);
+	vec_set(m, APIC_VIRR, v, false);
+	gw(m, VF_GUEST_INTR_STATUS, v << 8 | vec_highest(m, APIC_VIRR));
+	return guest_deliver(m, (struct gevent){ (uint8_t)v, IT_EXT, false, 0, m->cpu.rip });
+}
+
+/* TPR virtualization after a write to VTPR (29.1.2): with virtual-interrupt
+ * delivery, PPR virtualization (a recognized interrupt is then delivered
+ * at the next boundary); without it, the TPR-threshold check, whose exit
+ * is trap-like: the instruction completed, the saved RIP is the next one. */
 static enum gstep tpr_virtualize(struct refvmm *m)
 {
-	if (proc2(m) & PROC2_VID)
-		return G_UNMODELLED;   /* PPR virtualization, virtual interrupts */
+	if (proc2(m) & PROC2_VID) {
+		ppr_virtualize(m);
+		return G_NEXT;
+	}
 	if (CHECK(m, APIC_TPR_BELOW_THRESHOLD, !below_threshold(m)))
 		return G_NEXT;
 	m->cpu.rip += guest_cur_len(m);
@@ -109,16 +187,21 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
 	return tpr_virtualize(m);
 }
 
-/* 26.7.7: with "use TPR shadow" and without virtual-interrupt delivery, a
- * VM exit follows VM entry (and any injected event's delivery) when the
- * threshold is above VTPR[7:4].  Without "virtualize APIC accesses" the
+/* 26.7.7: with "use TPR shadow", VM entry (after any injected event's
+ * delivery) performs PPR virtualization and evaluates pending virtual
+ * interrupts when virtual-interrupt delivery is 1; otherwise a VM exit
+ * follows when the threshold is above VTPR[7:4].  Without "virtualize APIC accesses" the
  * entry check ENTRY.CTL.TPR_THRESHOLD_VTPR already refused that VMCS.
  * It comes before a pending MTF exit, the preemption timer and the NMI and
  * interrupt windows; it is not blocked by RFLAGS.IF or interruptibility. */
 enum gstep apic_tpr_on_entry(struct refvmm *m)
 {
-	if (!(proc(m) & PROC_TPR_SHADOW) || (proc2(m) & PROC2_VID))
+	if (!(proc(m) & PROC_TPR_SHADOW))
 		return G_NEXT;
+	if (proc2(m) & PROC2_VID) {   /* 26.7.7: PPR virtualization, evaluation */
+		ppr_virtualize(m);
+		return G_NEXT;
+	}
 	if (CHECK(m, APIC_TPR_THRESHOLD_ON_ENTRY, !below_threshold(m)))
 		return G_NEXT;
 	return tpr_exit(m);

@@ -103,6 +103,9 @@ enum gstep event_window(struct refvmm *m, bool after_insn);
 enum gstep apic_cr8_store(struct refvmm *m);
 enum gstep apic_cr8_load(struct refvmm *m, uint64_t v);
 enum gstep apic_tpr_on_entry(struct refvmm *m);
+/* guest_apic.c: delivery of a recognized virtual interrupt at an
+ * instruction boundary (29.2.2); G_NEXT when there is none. */
+enum gstep apic_virtual_intr(struct refvmm *m);
 /* guest_apic.c: RDMSR/WRMSR that the MSR bitmap lets through, when they
  * are virtualized x2APIC accesses (29.5); G_UNMODELLED otherwise. */
 enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr);

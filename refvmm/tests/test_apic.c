@@ -178,17 +178,14 @@ START_TEST(cr8_store_exiting_first)
 }
 END_TEST
 
-/* Without the TPR shadow CR8 is the local APIC's TPR, and with virtual-
- * interrupt delivery TPR virtualization goes on to PPR virtualization:
- * neither is modelled, and the model says so instead of guessing. */
+/* Without the TPR shadow CR8 is the local APIC's TPR: not modelled, and
+ * the model says so instead of guessing. */
 START_TEST(cr8_unmodelled_parts)
 {
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, 0);
 	struct rop ops[] = { CR8_FROM };
 	run(ops, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
-	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_SECONDARY);
-	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_VID);
 	struct rop ops2[] = { CR8_TO(1) };
 	run(ops2, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
@@ -354,6 +351,119 @@ START_TEST(x2apic_scope)
 }
 END_TEST
 
+/* ---- virtual-interrupt delivery (29.1.3, 29.2) ---- */
+
+#define VPPR (TM_VIRTUAL_APIC + 0xa0)
+#define VISR(v) (TM_VIRTUAL_APIC + 0x100 + 16 * ((v) / 32))
+#define VIRR(v) (TM_VIRTUAL_APIC + 0x200 + 16 * ((v) / 32))
+#define BIT(v) (1u << ((v) % 32))
+
+static void vid(uint32_t rvi, uint32_t svi, uint64_t rflags)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW | PROC_SECONDARY);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_VID);
+	gw(m, VF_GUEST_INTR_STATUS, svi << 8 | rvi);
+	gw(m, VF_GUEST_RFLAGS, rflags);
+}
+
+/* 29.1.3 at entry: VPPR is VTPR when VTPR[7:4] >= SVI[7:4], else SVI & F0H
+ * (bits 31:8 cleared either way). */
+START_TEST(vid_ppr_on_entry)
+{
+	struct { uint32_t vtpr, svi, vppr; } c[] = {
+		{ 0x45, 0x30, 0x45 }, { 0x45, 0x4f, 0x45 }, { 0x20, 0x5f, 0x50 }, { 0x00, 0x00, 0x00 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		vid(0, c[i].svi, 2);
+		ck_assert(mem_write32(&m->mem, VTPR, c[i].vtpr));
+		ck_assert(mem_write32(&m->mem, VPPR, 0xffffffff));
+		run(one_cpuid, 1);
+		expect_exit(XR_CPUID);
+		ck_assert_uint_eq(mem_read32(&m->mem, VPPR), c[i].vppr);
+		ck_assert(fired(R_APIC_VID_PPR));
+	}
+}
+END_TEST
+
+/* 29.2.2: the highest pending vector goes in service, the next one becomes
+ * RVI, and the interrupt is delivered through the IDT before L2's first
+ * instruction; its stub's VMCALL exits. */
+START_TEST(vid_delivery)
+{
+	vid(0x61, 0, 0x202);
+	ck_assert(mem_write32(&m->mem, VIRR(0x61), BIT(0x61)));
+	ck_assert(mem_write32(&m->mem, VIRR(0x33), BIT(0x33)));
+	run(one_cpuid, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 0x61 * TM_GUEST_STUB_SIZE);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), 0x6133);
+	ck_assert_uint_eq(mem_read32(&m->mem, VISR(0x61)), BIT(0x61));
+	ck_assert_uint_eq(mem_read32(&m->mem, VIRR(0x61)), 0);
+	ck_assert_uint_eq(mem_read32(&m->mem, VIRR(0x33)), BIT(0x33));
+	ck_assert_uint_eq(mem_read32(&m->mem, VPPR), 0x60);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RFLAGS) & 0x200, 0);   /* through an interrupt gate */
+	ck_assert(fired(R_APIC_VID_DELIVERY));
+}
+END_TEST
+
+/* Not delivered: class not above VPPR, IF = 0, or interrupt-window
+ * exiting (then that exit instead). */
+START_TEST(vid_no_delivery)
+{
+	struct { uint32_t rvi, vtpr, intr; uint64_t rflags; uint32_t proc, reason; } c[] = {
+		{ 0x45, 0x40, 0, 0x202, 0, XR_CPUID },
+		{ 0x45, 0x00, 0, 0x002, 0, XR_CPUID },
+		{ 0x45, 0x00, 0, 0x202, PROC_INTR_WINDOW, XR_INTERRUPT_WINDOW },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		vid(c[i].rvi, 0, c[i].rflags);
+		gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, proc(m) | c[i].proc);
+		gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, c[i].intr);
+		ck_assert(mem_write32(&m->mem, VTPR, c[i].vtpr));
+		run(one_cpuid, 1);
+		ck_assert_msg(res.alt[0].num == c[i].reason, "case %zu: exit %u", i, res.alt[0].num);
+		ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), c[i].rvi);
+	}
+}
+END_TEST
+
+/* Blocking by STI or MOV SS holds delivery for one instruction: the
+ * first one (mov eax, imm32 of cpuid's operand loads, 5 bytes) completes
+ * and the interrupt returns to the one after it. */
+START_TEST(vid_blocking_delays)
+{
+	uint32_t blocking[] = { BLOCK_STI, BLOCK_MOVSS };
+	for (size_t i = 0; i < 2; i++) {
+		vid(0x45, 0, 0x202);
+		gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, blocking[i]);
+		ck_assert(mem_write32(&m->mem, VIRR(0x45), BIT(0x45)));
+		run(one_cpuid, 1);
+		expect_exit(XR_VMCALL);
+		ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 0x45 * TM_GUEST_STUB_SIZE);
+		ck_assert_uint_eq(mem_read64(&m->mem, gv(m, VF_GUEST_RSP)), TM_GUEST_CODE + 5);
+	}
+}
+END_TEST
+
+/* MOV CR8 with virtual-interrupt delivery: no threshold exit, PPR
+ * virtualization; a lowered TPR lets the interrupt in after the MOV,
+ * with the next instruction as its return address. */
+START_TEST(vid_cr8_write)
+{
+	vid(0x30, 0, 0x202);
+	gw(m, VF_TPR_THRESHOLD, 0xf);   /* ignored with virtual-interrupt delivery */
+	ck_assert(mem_write32(&m->mem, VTPR, 0x40));
+	ck_assert(mem_write32(&m->mem, VIRR(0x30), BIT(0x30)));
+	struct rop ops[] = { CR8_TO(2) };
+	run(ops, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 0x30 * TM_GUEST_STUB_SIZE);
+	uint64_t ret = mem_read64(&m->mem, gv(m, VF_GUEST_RSP));
+	ck_assert_uint_eq(ret, m->vmx.block_rip[0] + m->vmx.block_len[0]);
+	ck_assert(!fired(R_APIC_TPR_BELOW_THRESHOLD));
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
 	Suite *s = suite_create("apic");
@@ -374,6 +484,11 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, x2apic_wrmsr_reserved);
 	tcase_add_test(t, x2apic_rdmsr_tpr);
 	tcase_add_test(t, x2apic_scope);
+	tcase_add_test(t, vid_ppr_on_entry);
+	tcase_add_test(t, vid_delivery);
+	tcase_add_test(t, vid_no_delivery);
+	tcase_add_test(t, vid_blocking_delays);
+	tcase_add_test(t, vid_cr8_write);
 	suite_add_tcase(s, t);
 	return s;
 }
