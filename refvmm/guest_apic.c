@@ -4,8 +4,9 @@
  * (29.5); TPR virtualization (29.1.2) with its TPR-threshold exit, or with
  * virtual-interrupt delivery PPR virtualization (29.1.3) and the delivery
  * of a recognized virtual interrupt (29.2); the same at VM entry (26.7.7).
+ * EOI and self-IPI virtualization (29.1.4, 29.1.5) through the x2APIC MSRs.
  * Not modelled (G_UNMODELLED or not reached): APIC-access page accesses
- * (29.4), EOI and self-IPI virtualization, the other x2APIC MSRs, posted
+ * (29.4), APIC-register virtualization of the other x2APIC MSRs, posted
  * interrupts, and CR8 without the TPR shadow (the local APIC itself). */
 #include "guest_priv.h"
 
@@ -29,13 +30,23 @@ static bool below_threshold(const struct refvmm *m)
 	return vtpr_class(m) < (gv(m, VF_TPR_THRESHOLD) & 0xf);
 }
 
-/* A "TPR below threshold" exit: qualification 0, no instruction length
- * (27.2.1, 27.2.5). */
-static enum gstep tpr_exit(struct refvmm *m)
+/* "TPR below threshold" (qualification 0) and "virtualized EOI"
+ * (qualification: the vector) exits: no instruction length (27.2.1,
+ * 27.2.5). */
+static enum gstep apic_exit(struct refvmm *m, uint32_t reason, uint64_t qual)
 {
-	struct exit_info e = { .reason = XR_TPR_BELOW_THRESHOLD, .have = EXF_QUAL };
+	struct exit_info e = { .reason = reason, .have = EXF_QUAL, .qual = qual };
 	vmexit(m, &e);
 	return G_EXITED;
+}
+
+/* The same after the instruction that caused it: trap-like, the saved RIP
+ * is the next instruction (29.1.2, 29.1.4). */
+static enum gstep apic_trap_exit(struct refvmm *m, uint32_t reason, uint64_t qual)
+{
+	m->cpu.rip += guest_cur_len(m);
+	m->cpu.interruptibility &= ~(BLOCK_STI | BLOCK_MOVSS);   /* expired with the instruction */
+	return apic_exit(m, reason, qual);
 }
 
 /* MOV from CR8 with "use TPR shadow" (29.3): VTPR[7:4] zero-extended. */
@@ -131,9 +142,7 @@ static enum gstep tpr_virtualize(struct refvmm *m)
 	}
 	if (CHECK(m, APIC_TPR_BELOW_THRESHOLD, !below_threshold(m)))
 		return G_NEXT;
-	m->cpu.rip += guest_cur_len(m);
-	m->cpu.interruptibility &= ~(BLOCK_STI | BLOCK_MOVSS);   /* expired with the instruction */
-	return tpr_exit(m);
+	return apic_trap_exit(m, XR_TPR_BELOW_THRESHOLD, 0);
 }
 
 /* MOV to CR8 (after the CR8-load exiting check): bits 63:4 set is #GP(0);
@@ -150,12 +159,42 @@ enum gstep apic_cr8_load(struct refvmm *m, uint64_t v)
 	return tpr_virtualize(m);
 }
 
-/* 29.5: with "virtualize x2APIC mode", an RDMSR/WRMSR of the TPR MSR
- * (808H) that the MSR bitmap lets through accesses VTPR, whatever mode
- * the local APIC is in.  The other x2APIC MSRs (APIC-register
- * virtualization, EOI and self-IPI virtualization) and the real local
- * APIC are not modelled. */
+/* 29.1.4: EOI virtualization: the vector in service (SVI) leaves VISR,
+ * SVI becomes the highest one left, PPR virtualization; then a trap-like
+ * "virtualized EOI" exit when the vector's EOI-exit-bitmap bit is 1, else
+ * the evaluation of pending virtual interrupts. */
+static enum gstep eoi_virtualize(struct refvmm *m)
+{
+	static const enum vmcs_field eoi_exit[4] = {
+		VF_EOI_EXIT_BITMAP0, VF_EOI_EXIT_BITMAP1, VF_EOI_EXIT_BITMAP2, VF_EOI_EXIT_BITMAP3,
+	};
+	uint32_t v = intr_status(m) >> 8 & 0xff;
+	vec_set(m, APIC_VISR, v, false);
+	gw(m, VF_GUEST_INTR_STATUS, vec_highest(m, APIC_VISR) << 8 | (intr_status(m) & 0xff));
+	ppr_virtualize(m);
+	if (CHECK(m, APIC_VID_EOI_EXIT, !(gv(m, eoi_exit[v / 64]) >> (v % 64) & 1)))
+		return G_NEXT;
+	return apic_trap_exit(m, XR_VIRTUALIZED_EOI, v);
+}
+
+/* 29.1.5: self-IPI virtualization: VIRR[v] := 1, RVI := max(RVI, v), then
+ * the evaluation of pending virtual interrupts. */
+static void self_ipi_virtualize(struct refvmm *m, uint32_t v)
+{
+	uint32_t st = intr_status(m);
+	vec_set(m, APIC_VIRR, v, true);
+	gw(m, VF_GUEST_INTR_STATUS, (st & 0xff00) | ((st & 0xff) > v ? (st & 0xff) : v));
+}
+
+/* 29.5: with "virtualize x2APIC mode", an RDMSR/WRMSR that the MSR bitmap
+ * lets through accesses the virtual APIC for the TPR MSR (808H), whatever
+ * mode the local APIC is in, and with virtual-interrupt delivery also
+ * for the EOI (80BH) and self-IPI (83FH) MSRs.  APIC-register
+ * virtualization of the other MSRs, a self-IPI below vector 16 (an
+ * APIC-write exit) and the real local APIC are not modelled. */
 #define MSR_X2APIC_TPR 0x808u
+#define MSR_X2APIC_EOI 0x80bu
+#define MSR_X2APIC_SELF_IPI 0x83fu
 
 static bool x2apic_tpr(const struct refvmm *m, uint32_t msr)
 {
@@ -175,10 +214,31 @@ enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr)
 
 /* WRMSR 808H: bits 63:8 of EDX:EAX set is #GP(0); otherwise VTPR := EAX,
  * bytes 84H-87H := 0, then TPR virtualization. */
+static enum gstep wrmsr_vid(struct refvmm *m, uint32_t msr, uint64_t v)
+{
+	if (!(proc2(m) & PROC2_X2APIC_MODE) || !(proc2(m) & PROC2_VID))
+		return G_UNMODELLED;
+	if (msr == MSR_X2APIC_EOI) {   /* EDX:EAX must be 0 */
+		if (!CHECK(m, APIC_X2APIC_EOI_RESERVED, v == 0))
+			return guest_exception(m, 13, true, 0);
+		CHECK(m, APIC_X2APIC_EOI, false);
+		return eoi_virtualize(m);
+	}
+	if (msr != MSR_X2APIC_SELF_IPI)
+		return G_UNMODELLED;
+	if (!CHECK(m, APIC_X2APIC_SELF_IPI_RESERVED, !(v >> 8)))
+		return guest_exception(m, 13, true, 0);
+	if (v < 16)
+		return G_UNMODELLED;   /* an APIC-write exit */
+	CHECK(m, APIC_X2APIC_SELF_IPI, false);
+	self_ipi_virtualize(m, (uint32_t)v);
+	return G_NEXT;
+}
+
 enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
 {
 	if (!x2apic_tpr(m, msr))
-		return G_UNMODELLED;
+		return wrmsr_vid(m, msr, v);
 	if (!CHECK(m, APIC_X2APIC_TPR_RESERVED, !(v >> 8)))
 		return guest_exception(m, 13, true, 0);
 	CHECK(m, APIC_X2APIC_TPR_WRITE, false);
@@ -204,5 +264,5 @@ enum gstep apic_tpr_on_entry(struct refvmm *m)
 	}
 	if (CHECK(m, APIC_TPR_THRESHOLD_ON_ENTRY, !below_threshold(m)))
 		return G_NEXT;
-	return tpr_exit(m);
+	return apic_exit(m, XR_TPR_BELOW_THRESHOLD, 0);
 }

@@ -464,6 +464,89 @@ START_TEST(vid_cr8_write)
 }
 END_TEST
 
+/* ---- EOI and self-IPI virtualization through x2APIC MSRs ---- */
+
+static void x2apic_vid(uint32_t status, uint64_t rflags)
+{
+	vid(status & 0xff, status >> 8, rflags);
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, proc(m) | PROC_MSR_BITMAPS);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_VID | PROC2_X2APIC_MODE);
+	gw(m, VF_MSR_BITMAP, TM_MSR_BITMAP);
+}
+
+/* 29.1.4: the vector in service leaves VISR, the next highest becomes SVI,
+ * VPPR follows (29.1.3); no EOI-exit bit: no exit. */
+START_TEST(eoi_virtualization)
+{
+	x2apic_vid(0x6100, 2);
+	ck_assert(mem_write32(&m->mem, VISR(0x61), BIT(0x61)));
+	ck_assert(mem_write32(&m->mem, VISR(0x22), BIT(0x22)));
+	struct rop ops[] = { { .op = OP_G_WRMSR, .a = { 0x80b, 0 } } };
+	run(ops, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), 0x2200);
+	ck_assert_uint_eq(mem_read32(&m->mem, VISR(0x61)), 0);
+	ck_assert_uint_eq(mem_read32(&m->mem, VPPR), 0x20);
+	ck_assert(fired(R_APIC_X2APIC_EOI));
+	ck_assert(!fired(R_APIC_VID_EOI_EXIT));
+}
+END_TEST
+
+/* With the vector's EOI-exit bit: trap-like exit 45, qualification = vector. */
+START_TEST(eoi_exit)
+{
+	x2apic_vid(0x8100, 2);
+	ck_assert(mem_write32(&m->mem, VISR(0x81), BIT(0x81)));
+	gw(m, VF_EOI_EXIT_BITMAP2, 1ull << 1);
+	struct rop ops[] = { { .op = OP_G_WRMSR, .a = { 0x80b, 0 } } };
+	run(ops, 1);
+	expect_exit(XR_VIRTUALIZED_EOI);
+	ck_assert_uint_eq(res.alt[0].qual, 0x81);
+	ck_assert_uint_eq(res.alt[0].have & EXF_LEN, 0);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), m->vmx.block_rip[0] + m->vmx.block_len[0]);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), 0);
+}
+END_TEST
+
+/* 29.1.5: VIRR[v] := 1, RVI := max(RVI, v); IF = 0 keeps it pending.
+ * EDX:EAX bits 63:8 (83FH) or any bit (80BH): #GP(0). */
+START_TEST(self_ipi_virtualization)
+{
+	x2apic_vid(0x0050, 2);
+	struct rop ops[] = { { .op = OP_G_WRMSR, .a = { 0x83f, 0x40 } } };
+	run(ops, 1);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), 0x50);
+	ck_assert_uint_eq(mem_read32(&m->mem, VIRR(0x40)), BIT(0x40));
+	ck_assert(fired(R_APIC_X2APIC_SELF_IPI));
+	struct rop hi[] = { { .op = OP_G_WRMSR, .a = { 0x83f, 0x70 } } };
+	run(hi, 1);
+	ck_assert_uint_eq(gv(m, VF_GUEST_INTR_STATUS), 0x70);
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 13);
+	struct rop bad[] = { { .op = OP_G_WRMSR, .a = { 0x83f, 0x140 } }, { .op = OP_G_WRMSR, .a = { 0x80b, 1 } } };
+	for (int i = 0; i < 2; i++) {
+		run(&bad[i], 1);
+		expect_exit(XR_EXCEPTION_NMI);
+		ck_assert_uint_eq(res.alt[0].intr, 0x80000b0d);
+	}
+}
+END_TEST
+
+/* A self-IPI below 16 (an APIC-write exit) and EOI without virtual-
+ * interrupt delivery are not modelled. */
+START_TEST(x2apic_vid_unmodelled)
+{
+	x2apic_vid(0, 2);
+	struct rop low[] = { { .op = OP_G_WRMSR, .a = { 0x83f, 0xf } } };
+	run(low, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_X2APIC_MODE);
+	struct rop eoi[] = { { .op = OP_G_WRMSR, .a = { 0x80b, 0 } } };
+	run(eoi, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
 	Suite *s = suite_create("apic");
@@ -489,6 +572,10 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, vid_no_delivery);
 	tcase_add_test(t, vid_blocking_delays);
 	tcase_add_test(t, vid_cr8_write);
+	tcase_add_test(t, eoi_virtualization);
+	tcase_add_test(t, eoi_exit);
+	tcase_add_test(t, self_ipi_virtualization);
+	tcase_add_test(t, x2apic_vid_unmodelled);
 	suite_add_tcase(s, t);
 	return s;
 }
