@@ -4,10 +4,9 @@
  * comparison right after VM entry (26.7.7) and where it stands among the
  * other things that happen before L2's first instruction; the x2APIC TPR
  * MSR with "virtualize x2APIC mode" (29.5). */
-#include <stdlib.h>
 #include <string.h>
 #include "suites.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 
 #define VTPR (TM_VIRTUAL_APIC + 0x80)
 #define P2_APIC_ACCESS 1u
@@ -18,56 +17,29 @@ static struct result res;
 
 static void setup(void)
 {
-	m = calloc(1, sizeof *m);
-	ck_assert_ptr_nonnull(m);
-	m->caps = *caps_default();
-	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
-	m->vmx.on = true;
-	m->vmx.current = TM_VMCS0;
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_HOST_RSP, TM_HOST_RSP);
-	gw(m, VF_HOST_CR0, TM_L1_CR0);
-	gw(m, VF_HOST_CR3, TM_L1_CR3);
-	gw(m, VF_HOST_CR4, TM_L1_CR4);
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
-	gw(m, VF_GUEST_RSP, TM_GUEST_STACK);
+	m = l2_machine();
 	gw(m, VF_VIRTUAL_APIC_PAGE_ADDR, TM_VIRTUAL_APIC);
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_TPR_SHADOW);
 }
 
 static void teardown(void)
 {
-	mem_free(&m->mem);
-	free(m);
+	refvmm_destroy(m);
 }
 
-/* What VMLAUNCH does before guest_run(): L1 saved, L2 loaded from
- * GUEST_CODE (no resume advance). */
+/* A launch of the block, with RFLAGS and the interruptibility state the
+ * VMCS's guest-state area gives (what VM entry loads). */
 static void run(const struct rop *ops, uint32_t n)
 {
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
-	m->vmx.exit_advance = 0;
-	guest_arm(m, ops, n);
-	ck_assert_uint_eq(m->vmx.nblock, n + 1);
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->host.cr0 = TM_L1_CR0;
-	m->cpu = (struct cpu_state){ .rip = gv(m, VF_GUEST_RIP), .rflags = gv(m, VF_GUEST_RFLAGS) | 2,
-				     .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER,
-				     .interruptibility = (uint32_t)gv(m, VF_GUEST_INTERRUPTIBILITY_INFO) };
-	m->cpu.gpr[RSP] = gv(m, VF_GUEST_RSP);
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
-	guest_run(m);
+	struct cpu_state l2 = l2_entry_state();
+	l2.rflags = gv(m, VF_GUEST_RFLAGS) | 2;
+	l2.interruptibility = (uint32_t)gv(m, VF_GUEST_INTERRUPTIBILITY_INFO);
+	l2_run(m, &res, ops, n, &l2);
 }
 
 static bool fired(enum rule_id r)
 {
-	for (unsigned i = 0; i < res.nrules; i++)
-		if (res.rules[i] == r)
-			return true;
-	return false;
+	return l2_fired(&res, r);
 }
 
 static void expect_exit(uint32_t reason)
@@ -158,6 +130,7 @@ START_TEST(cr8_store_reads_vtpr)
 {
 	memset(&res, 0, sizeof res);
 	m->res = &res;
+	m->cpu = l2_entry_state();
 	ck_assert(mem_write32(&m->mem, VTPR, 0xffffffab));
 	m->cpu.gpr[RAX] = ~0ull;
 	struct rop op = CR8_FROM;
@@ -321,6 +294,7 @@ START_TEST(x2apic_rdmsr_tpr)
 	x2apic();
 	memset(&res, 0, sizeof res);
 	m->res = &res;
+	m->cpu = l2_entry_state();
 	ck_assert(mem_write32(&m->mem, VTPR, 0x5a));
 	ck_assert(mem_write32(&m->mem, VTPR + 4, 0x1234));
 	struct rop op = { .op = OP_G_RDMSR, .a = { 0x808 } };
@@ -343,8 +317,7 @@ START_TEST(x2apic_scope)
 	run(tpr, 1);
 	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
 	x2apic();
-	uint8_t bit = 1;   /* read-low bitmap: byte 808H / 8 = 101H, bit 0 */
-	ck_assert_int_eq(mem_write(&m->mem, TM_MSR_BITMAP + 0x101, &bit, 1), 0);
+	l2_set_bit(m, TM_MSR_BITMAP, 0x808);   /* read-low bitmap */
 	run(tpr, 1);
 	expect_exit(XR_RDMSR);
 	ck_assert(!fired(R_APIC_X2APIC_TPR_READ));

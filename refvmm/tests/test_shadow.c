@@ -4,10 +4,9 @@
  * without a shadow VMCS, VMfailValid(12) for an unsupported encoding,
  * VMfailValid(13) for a read-only field without IA32_VMX_MISC[29]); and
  * the #UD of every VMX instruction outside protected/64-bit mode. */
-#include <stdlib.h>
 #include <string.h>
 #include "suites.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 #include "../insn.h"
 
 #define SHADOW TM_SHADOW_VMCS
@@ -20,19 +19,8 @@ static struct result res;
 
 static void setup(void)
 {
-	m = calloc(1, sizeof *m);
-	ck_assert_ptr_nonnull(m);
-	m->caps = *caps_default();
+	m = l2_machine();
 	ck_assert(caps_has(&m->caps, FEAT_VMCS_SHADOWING));
-	ck_assert_int_eq(mem_init(&m->mem, 1ull << m->caps.maxphyaddr), 0);
-	m->vmx.on = true;
-	m->vmx.current = TM_VMCS0;
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_HOST_RSP, TM_HOST_RSP);
-	gw(m, VF_HOST_CR0, TM_L1_CR0);
-	gw(m, VF_HOST_CR3, TM_L1_CR3);
-	gw(m, VF_HOST_CR4, TM_L1_CR4);
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
 	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_SHADOW_VMCS);
 	gw(m, VF_VMREAD_BITMAP, TM_VMREAD_BITMAP);
@@ -42,24 +30,19 @@ static void setup(void)
 	memset(&res, 0, sizeof res);
 	m->res = &res;
 	/* L2 in 64-bit mode at CPL 0, every flag VMX instructions define set */
-	m->cpu = (struct cpu_state){ .rflags = 2 | ARITH, .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3,
-				     .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
-	m->cpu.seg[SEG_CS].ar = TM_AR_CODE64;
+	m->cpu = l2_entry_state();
+	m->cpu.rflags = 2 | ARITH;
 	m->vmx.nonroot = true;
 }
 
 static void teardown(void)
 {
-	mem_free(&m->mem);
-	free(m);
+	refvmm_destroy(m);
 }
 
 static bool fired(enum rule_id r)
 {
-	for (unsigned i = 0; i < res.nrules; i++)
-		if (res.rules[i] == r)
-			return true;
-	return false;
+	return l2_fired(&res, r);
 }
 
 /* One shadowed L2 instruction through its handler: L2's state (RAX,
@@ -193,24 +176,14 @@ END_TEST
 /* L2 in 64-bit mode at `cpl`; mode_ud() below changes the mode. */
 static struct cpu_state l2_state(uint8_t cpl)
 {
-	struct cpu_state c = { .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0, .cr3 = TM_L1_CR3,
-			       .cr4 = TM_L1_CR4, .efer = TM_L1_EFER, .cpl = cpl };
-	c.gpr[RSP] = TM_GUEST_STACK;
-	c.seg[SEG_CS].ar = TM_AR_CODE64;
-	c.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
+	struct cpu_state c = l2_entry_state();
+	c.cpl = cpl;
 	return c;
 }
 
 static void run_in(const struct rop *ops, uint32_t n, struct cpu_state c)
 {
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
-	m->vmx.exit_advance = 0;
-	guest_arm(m, ops, n);
-	memset(&res, 0, sizeof res);
-	m->steps = 0;
-	m->host.cr0 = TM_L1_CR0;
-	m->cpu = c;
-	guest_run(m);
+	l2_run(m, &res, ops, n, &c);
 }
 
 static void run(const struct rop *ops, uint32_t n, uint8_t cpl)
@@ -229,7 +202,7 @@ static void expect_exit(uint32_t reason)
 START_TEST(bitmap_bit_exits)
 {
 	uint32_t rip = vmcs_field_table[VF_GUEST_RIP].enc, rsp = vmcs_field_table[VF_GUEST_RSP].enc;
-	ck_assert(mem_write(&m->mem, TM_VMREAD_BITMAP + (rip >> 3), &(uint8_t){ (uint8_t)(1u << (rip & 7)) }, 1) == 0);
+	l2_set_bit(m, TM_VMREAD_BITMAP, rip);
 	struct rop ops[] = { { .op = OP_G_VMREAD, .a = { rsp } }, { .op = OP_G_VMREAD, .a = { rip } } };
 	run(ops, 2, 0);
 	expect_exit(XR_VMREAD);
