@@ -110,10 +110,6 @@ enum gstep apic_virtual_intr(struct refvmm *m);
  * are virtualized x2APIC accesses (29.5); G_UNMODELLED otherwise. */
 enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr);
 enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
-/* Interruptibility-state bits (Table 24-3). */
-#define BLOCK_STI    1u
-#define BLOCK_MOVSS  2u
-#define BLOCK_NMI    8u
 /* GUEST_RIP of the current op's exiting instruction, its length. */
 uint64_t guest_cur_rip(const struct refvmm *m);
 uint8_t guest_cur_len(const struct refvmm *m);

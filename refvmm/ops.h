@@ -31,6 +31,9 @@ enum rop_flags {
  * that runs to its end always exits (reason 18) instead of running on. */
 #define GUEST_BLOCK_MAX 64
 
+/* `cpl N` and `mov_ss` record no outcome: they set how the next op runs. */
+static inline int op_is_prefix(unsigned op) { return op == OP_CPL || op == OP_MOV_SS; }
+
 struct rop {
 	uint16_t op;      /* enum op_id */
 	uint16_t flags;   /* enum rop_flags */

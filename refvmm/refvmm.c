@@ -98,6 +98,12 @@ static void op_cpl(struct refvmm *m, const struct rop *op)
 	m->vmx.cpl_pending = true;
 }
 
+static void op_mov_ss(struct refvmm *m, const struct rop *op)
+{
+	(void)op;
+	m->vmx.movss_pending = true;
+}
+
 static void op_write(struct refvmm *m, const struct rop *op)
 {
 	/* Stores beyond the model's memory are dropped, as on a bus with no RAM there. */
@@ -116,7 +122,7 @@ static op_fn *const l1_ops[OP_COUNT] = {
 	[OP_INVEPT] = insn_invept, [OP_INVVPID] = insn_invvpid, [OP_VMFUNC] = insn_vmfunc,
 	[OP_VMCALL] = insn_vmcall, [OP_RDMSR] = insn_rdmsr, [OP_WRMSR] = insn_wrmsr,
 	[OP_MOV_CR] = insn_mov_cr, [OP_WRITE32] = op_write, [OP_WRITE64] = op_write,
-	[OP_CPL] = op_cpl, [OP_GUEST] = op_guest,
+	[OP_CPL] = op_cpl, [OP_GUEST] = op_guest, [OP_MOV_SS] = op_mov_ss,
 };
 
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
@@ -126,8 +132,11 @@ void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
 	m->steps = 0;
 	op_fn *fn = op->op < OP_COUNT ? l1_ops[op->op] : NULL;
 	m->cpu.cpl = m->vmx.cpl_pending ? m->vmx.next_cpl : 0;
-	if (op->op != OP_CPL)
-		m->vmx.cpl_pending = false;
+	bool movss = m->vmx.movss_pending;   /* blocking by MOV SS lasts one instruction */
+	if (movss)
+		m->cpu.interruptibility |= BLOCK_MOVSS;
+	if (!op_is_prefix(op->op))
+		m->vmx.cpl_pending = m->vmx.movss_pending = false;
 	if (fn)
 		fn(m, op);
 	else {   /* an L2 op at top level, or OP_SETUP: the resolver's job */
@@ -135,7 +144,9 @@ void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
 		res->alt[0] = (struct outcome){ .kind = OUT_UNMODELLED };
 	}
 	m->cpu.cpl = 0;
-	if (op->flags & ROP_SILENT || op->op == OP_GUEST || op->op == OP_CPL)
+	if (movss)
+		m->cpu.interruptibility &= ~BLOCK_MOVSS;
+	if (op->flags & ROP_SILENT || op->op == OP_GUEST || op_is_prefix(op->op))
 		res->nalt = 0;
 	m->res = NULL;
 }

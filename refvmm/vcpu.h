@@ -25,6 +25,11 @@ struct dtr { uint64_t base; uint32_t limit; };
 
 enum gpr { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
+/* Interruptibility-state bits (Table 24-3). */
+#define BLOCK_STI    1u
+#define BLOCK_MOVSS  2u
+#define BLOCK_NMI    8u
+
 struct cpu_state {
 	uint64_t gpr[16];
 	uint64_t rip, rflags;
@@ -43,7 +48,7 @@ struct cpu_state {
 	uint64_t feature_control;
 	uint64_t tsc;
 	/* event-blocking state (SDM 24.4.2) while in VMX non-root operation */
-	uint32_t interruptibility, activity;
+	uint32_t interruptibility, activity;   /* BLOCK_* below; activity state */
 	uint64_t pending_dbg;
 	bool nmi_blocked;
 };
@@ -56,6 +61,7 @@ struct vmx_state {
 	uint64_t current;   /* current-VMCS pointer; VMCS_NONE when invalid */
 	uint8_t next_cpl;   /* from a `cpl N` op; applies to the next op only */
 	bool cpl_pending;
+	bool movss_pending; /* from a `mov_ss` op: the next op has blocking by MOV SS */
 	/* the guest { } block armed for the next VM entry, and where L2 is in it */
 	struct rop block[GUEST_BLOCK_MAX + 1];   /* + implicit vmcall */
 	uint32_t nblock;

@@ -153,7 +153,8 @@ ctx_restore:
 	mov 48(%rdi), %rsp
 	jmp *56(%rdi)
 
-/* uint64_t vmx_enter(int resume): VMLAUNCH/VMRESUME.  Returns RFLAGS when
+/* uint64_t vmx_enter(int mode): VMLAUNCH (mode bit 0 clear) or VMRESUME,
+ * directly after MOV SS when bit 1 is set.  Returns RFLAGS when
  * the instruction fails, VMX_EXITED after a VM exit (via vmexit_entry). */
 	.globl vmx_enter
 vmx_enter:
@@ -168,11 +169,23 @@ vmx_enter:
 	mov %rcx, 48(%rax)
 	mov (%rsp), %rcx
 	mov %rcx, 56(%rax)
-	test %edi, %edi
+	mov %ss, %ecx
+	test $2, %edi
+	jnz 3f
+	test $1, %edi
 	jnz 1f
 	vmlaunch
 	jmp 2f
 1:	vmresume
+	jmp 2f
+	/* right after MOV SS: blocking by MOV SS covers the VMX instruction */
+3:	test $1, %edi
+	jnz 4f
+	mov %ecx, %ss
+	vmlaunch
+	jmp 2f
+4:	mov %ecx, %ss
+	vmresume
 2:	pushfq
 	pop %rax
 	ret

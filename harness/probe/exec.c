@@ -11,6 +11,7 @@ volatile uint64_t trap_vec, trap_err;
 
 static struct xop xop;          /* in .bss: reachable at CPL 3 */
 static unsigned next_cpl;
+static int next_movss;          /* a `mov_ss` op came just before */
 static struct {
 	int has_len;             /* the last exit defined an instruction length */
 	uint32_t len;
@@ -23,6 +24,7 @@ static struct {
 void case_reset(void)
 {
 	next_cpl = 0;
+	next_movss = 0;
 	resume.has_len = 0;
 	resume.rip_written = 0;
 }
@@ -67,8 +69,8 @@ void exec_raw(struct xop *x)
 	case OP_VMPTRST: FLAGS("vmptrst %1", , "=m"(x->mem) :: "cc", "memory"); break;
 	case OP_VMREAD: FLAGS("vmread %2, %1", , "=r"(x->val) : "r"(x->a[0]) : "cc"); break;
 	case OP_VMWRITE: FLAGS("vmwrite %1, %2", : "r"(x->a[1]), "r"(x->a[0]) : "cc", "memory"); break;
-	case OP_VMLAUNCH: x->enter = vmx_enter(0); break;
-	case OP_VMRESUME: x->enter = vmx_enter(1); break;
+	case OP_VMLAUNCH: x->enter = vmx_enter(x->movss << 1); break;
+	case OP_VMRESUME: x->enter = vmx_enter(1 | x->movss << 1); break;
 	case OP_INVEPT: FLAGS("invept (%1), %2", : "r"((uint64_t)TM_SCRATCH), "r"(x->a[0]) : "cc", "memory"); break;
 	case OP_INVVPID: FLAGS("invvpid (%1), %2", : "r"((uint64_t)TM_SCRATCH), "r"(x->a[0]) : "cc", "memory"); break;
 	case OP_VMFUNC: FLAGS(".byte 0x0f, 0x01, 0xd4", : "a"(x->a[0]), "c"(x->a[1]) : "cc", "memory"); break;
@@ -255,11 +257,13 @@ static void arm_guest(const struct probe_op *op, const struct probe_op *block, i
 void op_run(uint32_t id, uint32_t i, const struct probe_op *op, const struct probe_op *block)
 {
 	int silent = op->flags & ROP_SILENT;
-	if (op->op == OP_CPL || op->op == OP_GUEST) {
+	if (op_is_prefix(op->op) || op->op == OP_GUEST) {
 		int ok = 1;
 		if (op->op == OP_CPL) {
 			ok = op->a[0] == 0 || op->a[0] == 3;
 			next_cpl = (unsigned)op->a[0];
+		} else if (op->op == OP_MOV_SS) {
+			next_movss = 1;   /* only VMLAUNCH/VMRESUME observe it (error 26) */
 		} else {
 			arm_guest(op, block, &ok);
 		}
@@ -276,6 +280,8 @@ void op_run(uint32_t id, uint32_t i, const struct probe_op *op, const struct pro
 	}
 	unsigned cpl = next_cpl;
 	next_cpl = 0;
+	xop.movss = next_movss;
+	next_movss = 0;
 	xop.op = op->op;
 	memcpy(xop.a, op->a, sizeof xop.a);
 	prepare(&xop);

@@ -11,7 +11,7 @@ struct ctx { uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip; };
 uint64_t ctx_save(struct ctx *c) __attribute__((returns_twice));
 __attribute__((noreturn)) void ctx_restore(struct ctx *c, uint64_t v);
 #define VMX_EXITED 0x8000000000000000ULL
-uint64_t vmx_enter(int resume);        /* RFLAGS on VMfail, VMX_EXITED after an exit */
+uint64_t vmx_enter(int mode);          /* bit 0: VMRESUME; bit 1: right after MOV SS.  RFLAGS on VMfail, VMX_EXITED after an exit */
 extern char isr_table[], vmexit_entry[], user_done[];
 
 struct trap_frame {
@@ -29,6 +29,7 @@ struct xop {
 	uint64_t val;        /* VMREAD/VMPTRST/RDMSR result */
 	uint64_t mem;        /* m64 operand of VMXON/VMCLEAR/VMPTRLD/VMPTRST */
 	uint64_t enter;      /* vmx_enter's return */
+	int movss;           /* VMLAUNCH/VMRESUME directly after MOV SS (`mov_ss`) */
 };
 void exec_raw(struct xop *x);
 __attribute__((noreturn)) void user_call(struct xop *x);

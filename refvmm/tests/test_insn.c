@@ -58,6 +58,7 @@ static const struct insn_case cases[] = {
 	{ R_INSN_VMLAUNCH_CPL, CUR, { OPX(CPL, 3) }, OPX(VMLAUNCH), GP0 },
 	{ R_INSN_VMLAUNCH_NO_CURRENT, NOCUR, { OPX(VMXON, TM_VMXON_REGION) }, OPX(VMRESUME), FINV },
 	{ R_INSN_VMRESUME_NOT_LAUNCHED, CUR, {{0}}, OPX(VMRESUME), FV(5) },
+	{ R_INSN_VMLAUNCH_MOV_SS, CUR, { OPX(MOV_SS) }, OPX(VMLAUNCH), FV(26) },
 	{ R_INSN_INVEPT_UNSUPPORTED, NOCUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x1e), UD },
 	{ R_INSN_INVEPT_CPL, CUR, { OPX(CPL, 3) }, OPX(INVEPT, 2, 0), GP0 },
 	{ R_INSN_INVEPT_TYPE, CUR, {{0}}, OPX(INVEPT, 3, 0), FV(28) },
@@ -141,7 +142,6 @@ START_TEST(test_every_insn_rule_tested)
 		R_INSN_VMXON_CR4_FIXED,   /* any CR4 MOV that breaks it is refused first (VMXE, reserved) */
 		R_INSN_VMXON_FEATURE_CONTROL_LOCK,   /* the probe locks an unlocked MSR at 5; WRMSR cannot unlock */
 		R_INSN_VMXON_FEATURE_CONTROL_OUTSIDE_SMX, /* test_feature_control */
-		R_INSN_VMLAUNCH_MOV_SS,   /* L1 never has MOV-SS blocking between case ops */
 		R_INSN_VMLAUNCH_NOT_CLEAR, R_INSN_VMRESUME_AFTER_VMXOFF, /* test_launch_twice */ R_INSN_VMPTRLD_SHADOW_UNSUPPORTED, R_INSN_VMWRITE_READ_ONLY, R_INSN_VMXON_SHADOW_BIT, /* in test_profile_dependent_rules */
 		R_INSN_VMLAUNCH_SHADOW_VMCS, /* test_profile_dependent_rules */
 		R_INSN_MOVCR_CR4_LA57_LONG, R_INSN_MOVCR_CET_WP, /* test_cr4_features */
