@@ -168,7 +168,7 @@ static int conform_one(const struct conform_args *a, const char *suite_dir, cons
 	return 0;
 }
 
-static int reports(const struct conform_args *a, struct conform_run *cr)
+static int reports(const struct conform_args *a, const char *suite_dir, struct conform_run *cr)
 {
 	char err[1024];
 	if (a->tap)
@@ -186,9 +186,13 @@ static int reports(const struct conform_args *a, struct conform_run *cr)
 	if (a->html && report_html(a->html, cr->done, cr->n, err, sizeof err) != 0)
 		return fprintf(stderr, "nestvmx conform: %s\n", err), EXIT_USAGE;
 	if (a->coverage || a->require_rule_cases) {
-		size_t missing = coverage_print(a->coverage ? stdout : stderr, cr->done, cr->n);
-		if (a->require_rule_cases && missing)
-			return fprintf(stderr, "nestvmx conform: %zu rules have no case naming them\n", missing), EXIT_FAIL;
+		static struct uncoverable u;
+		if (uncoverable_load(suite_dir, &u, err, sizeof err) != 0)
+			return fprintf(stderr, "%s\n", err), EXIT_USAGE;
+		size_t problems = coverage_print(a->coverage ? stdout : stderr, cr->done, cr->n, &u, !a->coverage);
+		if (a->require_rule_cases && problems)
+			return fprintf(stderr, "nestvmx conform: %zu rules neither named by a case nor listed in %s, "
+				       "or listed but named (run with --coverage)\n", problems, u.path), EXIT_FAIL;
 	}
 	return 0;
 }
@@ -234,7 +238,7 @@ static int conform_main(int argc, char **argv)
 		}
 	}
 	if (rc == 0)
-		rc = reports(&a, &cr);
+		rc = reports(&a, suite_dir, &cr);
 	int sum = rc == 0 || cr.n ? summary(&cr) : rc;
 	for (size_t i = 0; i < cr.n; i++) {
 		run_set_free(&cr.sets[i]);

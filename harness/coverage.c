@@ -40,7 +40,8 @@ void coverage_compute(const struct run_set *rs, struct rule_cov *cov)
 	}
 }
 
-size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets)
+size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets, const struct uncoverable *u,
+		      bool problems_only)
 {
 	static struct rule_cov cov[RULE_COUNT + 1], any[RULE_COUNT + 1];
 	memset(any, 0, sizeof any);
@@ -52,17 +53,31 @@ size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets)
 			any[r].named += cov[r].named;
 			any[r].fired += cov[r].fired;
 		}
-		fprintf(f, "coverage %s: %zu of %u rules fired by the model (%.1f%%)\n", sets[s]->b->name,
-			reached, (unsigned)RULE_COUNT, RULE_COUNT ? 100.0 * (double)reached / RULE_COUNT : 100.0);
+		if (!problems_only)
+			fprintf(f, "coverage %s: %zu of %u rules fired by the model (%.1f%%)\n", sets[s]->b->name,
+				reached, (unsigned)RULE_COUNT, RULE_COUNT ? 100.0 * (double)reached / RULE_COUNT : 100.0);
 	}
-	size_t missing = 0;
+	size_t named = 0, listed = 0, problems = 0;
 	for (unsigned r = 0; r < RULE_COUNT; r++) {
-		fprintf(f, "rule %-40s named by %u case(s), fired in %u\n", rule_table[r].id, any[r].named, any[r].fired);
-		missing += any[r].named == 0;
+		if (!problems_only)
+			fprintf(f, "rule %-40s named by %u case(s), fired in %u\n", rule_table[r].id, any[r].named,
+				any[r].fired);
+		named += any[r].named > 0;
 	}
-	for (unsigned r = 0; r < RULE_COUNT; r++)
-		if (!any[r].named)
+	for (unsigned r = 0; r < RULE_COUNT; r++) {
+		uint32_t line = u ? u->line[r] : 0;
+		listed += line != 0;
+		if (!any[r].named && !line) {
 			fprintf(f, "no case names rule %s in checks\n", rule_table[r].id);
-	fprintf(f, "coverage: %zu of %u rules have a case naming them\n", RULE_COUNT - missing, (unsigned)RULE_COUNT);
-	return missing;
+			problems++;
+		} else if (any[r].named && line) {
+			fprintf(f, "%s:%u: rule %s is named by a case now: remove the line\n", u->path, line,
+				rule_table[r].id);
+			problems++;
+		}
+	}
+	if (!problems_only || problems)
+		fprintf(f, "coverage: %zu of %u rules have a case naming them; %zu listed as uncoverable\n", named,
+			(unsigned)RULE_COUNT, listed);
+	return problems;
 }

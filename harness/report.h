@@ -27,9 +27,20 @@ struct rule_cov {
 void coverage_compute(const struct run_set *rs, struct rule_cov *cov);
 bool run_case_names_rule(const struct run_case *c, unsigned rule);
 bool run_case_fires_rule(const struct run_case *c, unsigned rule);
-/* Prints the coverage section; returns the number of rules that no case
- * names in `checks`. */
-size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets);
+/* <suite>/uncoverable (uncoverable.c): line[r] != 0 when rule r is
+ * listed there.  A missing file lists nothing. */
+struct uncoverable {
+	char path[4200];
+	uint32_t line[RULE_COUNT];
+};
+int uncoverable_load(const char *suite_dir, struct uncoverable *u, char *err, size_t errlen);
+
+/* Prints the coverage section; returns the number of problems: rules that
+ * no case names in `checks` and `u` does not list, and rules `u` lists
+ * that a case names (stale lines).  u may be NULL.  problems_only: print
+ * just those (and the totals when there are any). */
+size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets, const struct uncoverable *u,
+		      bool problems_only);
 
 /* XML/HTML text escaping onto f. */
 void report_escape(FILE *f, const char *s);
