@@ -4,10 +4,11 @@
  * (29.5); TPR virtualization (29.1.2) with its TPR-threshold exit, or with
  * virtual-interrupt delivery PPR virtualization (29.1.3) and the delivery
  * of a recognized virtual interrupt (29.2); the same at VM entry (26.7.7).
- * EOI and self-IPI virtualization (29.1.4, 29.1.5) through the x2APIC MSRs.
- * Not modelled (G_UNMODELLED or not reached): APIC-access page accesses
- * (29.4), APIC-register virtualization of the other x2APIC MSRs, posted
- * interrupts, and CR8 without the TPR shadow (the local APIC itself). */
+ * EOI and self-IPI virtualization (29.1.4, 29.1.5) through the x2APIC MSRs,
+ * their reads with APIC-register virtualization, and a HLT that a virtual
+ * interrupt ends.  Not modelled (G_UNMODELLED or not reached): APIC-access
+ * page accesses (29.4), x2APIC MSR writes other than TPR/EOI/self-IPI,
+ * posted interrupts, and CR8 without the TPR shadow (the local APIC). */
 #include "guest_priv.h"
 
 #define APIC_VTPR 0x80
@@ -113,14 +114,19 @@ static uint32_t vec_highest(const struct refvmm *m, uint32_t base)
  * (RVI[7:4] > VPPR[7:4], 29.2.1) is delivered when RFLAGS.IF = 1, there is
  * no blocking by STI or MOV SS and "interrupt-window exiting" is 0 (it has
  * the interrupt window's priority, below the NMI window). */
+static bool deliverable(const struct refvmm *m)
+{
+	uint32_t v = intr_status(m) & 0xff, vppr = mem_read32(&m->mem, vapic(m) + APIC_VPPR);
+	return (proc2(m) & PROC2_VID) && (v >> 4) > (vppr >> 4 & 0xf) &&
+	       (m->cpu.rflags & RFLAGS_IF) && !(proc(m) & PROC_INTR_WINDOW);
+}
+
 enum gstep apic_virtual_intr(struct refvmm *m)
 {
 	if (!(proc2(m) & PROC2_VID))
 		return G_NEXT;
-	uint32_t v = intr_status(m) & 0xff, vppr = mem_read32(&m->mem, vapic(m) + APIC_VPPR);
-	bool deliver = (v >> 4) > (vppr >> 4 & 0xf) && (m->cpu.rflags & RFLAGS_IF) &&
-		       !(m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS)) &&
-		       !(proc(m) & PROC_INTR_WINDOW);
+	uint32_t v = intr_status(m) & 0xff;
+	bool deliver = deliverable(m) && !(m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS));
 	if (CHECK(m, APIC_VID_DELIVERY, !deliver))
 		return G_NEXT;
 	vec_set(m, APIC_VISR, v, true);
@@ -128,6 +134,18 @@ enum gstep apic_virtual_intr(struct refvmm *m)
 	vec_set(m, APIC_VIRR, v, false);
 	gw(m, VF_GUEST_INTR_STATUS, v << 8 | vec_highest(m, APIC_VIRR));
 	return guest_deliver(m, (struct gevent){ (uint8_t)v, IT_EXT, false, 0, m->cpu.rip });
+}
+
+/* HLT (no HLT exiting): a virtual interrupt that will be deliverable once
+ * the instruction completes (blocking by STI or MOV SS ends with it) takes
+ * the processor out of the HLT state at once and is delivered with the
+ * instruction after HLT as its return address (29.2.2).  Anything else
+ * would wait for an event the model has no source of. */
+enum gstep apic_hlt(struct refvmm *m)
+{
+	if (CHECK(m, APIC_VID_HLT_WAKE, !deliverable(m)))
+		return G_UNMODELLED;
+	return G_NEXT;
 }
 
 /* TPR virtualization after a write to VTPR (29.1.2): with virtual-interrupt
@@ -189,9 +207,10 @@ static void self_ipi_virtualize(struct refvmm *m, uint32_t v)
 /* 29.5: with "virtualize x2APIC mode", an RDMSR/WRMSR that the MSR bitmap
  * lets through accesses the virtual APIC for the TPR MSR (808H), whatever
  * mode the local APIC is in, and with virtual-interrupt delivery also
- * for the EOI (80BH) and self-IPI (83FH) MSRs.  APIC-register
- * virtualization of the other MSRs, a self-IPI below vector 16 (an
- * APIC-write exit) and the real local APIC are not modelled. */
+ * for the EOI (80BH) and self-IPI (83FH) MSRs; with APIC-register
+ * virtualization, RDMSR of any of 800H-8FFH reads the page.  Other
+ * writes, a self-IPI below vector 16 (an APIC-write exit) and the real
+ * local APIC are not modelled. */
 #define MSR_X2APIC_TPR 0x808u
 #define MSR_X2APIC_EOI 0x80bu
 #define MSR_X2APIC_SELF_IPI 0x83fu
@@ -201,14 +220,18 @@ static bool x2apic_tpr(const struct refvmm *m, uint32_t msr)
 	return msr == MSR_X2APIC_TPR && (proc2(m) & PROC2_X2APIC_MODE);
 }
 
-/* RDMSR 808H: EDX:EAX := the 8 bytes at offset 80H. */
+/* RDMSR 808H, and with APIC-register virtualization any of 800H-8FFH:
+ * EDX:EAX := the 8 bytes at offset (ECX & FFH) << 4. */
 enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr)
 {
-	if (!x2apic_tpr(m, msr))
+	bool reg = (proc2(m) & PROC2_X2APIC_MODE) && (proc2(m) & PROC2_APIC_REG) && (msr >> 8) == 8;
+	if (!x2apic_tpr(m, msr) && CHECK(m, APIC_X2APIC_REG_READ, !reg))
 		return G_UNMODELLED;
-	CHECK(m, APIC_X2APIC_TPR_READ, false);
-	m->cpu.gpr[RAX] = mem_read32(&m->mem, vapic(m) + APIC_VTPR);
-	m->cpu.gpr[RDX] = mem_read32(&m->mem, vapic(m) + APIC_VTPR + 4);
+	if (msr == MSR_X2APIC_TPR)
+		CHECK(m, APIC_X2APIC_TPR_READ, false);
+	uint64_t a = vapic(m) + ((msr & 0xff) << 4);
+	m->cpu.gpr[RAX] = mem_read32(&m->mem, a);
+	m->cpu.gpr[RDX] = mem_read32(&m->mem, a + 4);
 	return G_NEXT;
 }
 

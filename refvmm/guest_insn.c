@@ -212,7 +212,7 @@ static enum gstep g_hlt(struct refvmm *m, const struct rop *o)
 	(void)o;
 	if (!CHECK(m, EXIT_HLT_CONTROL, !(proc(m) & PROC_HLT)))
 		return plain_exit(m, XR_HLT);
-	return G_UNMODELLED;   /* HLT activity state with nothing to wake it */
+	return apic_hlt(m);   /* a virtual interrupt ends it; else nothing would */
 }
 
 static enum gstep g_invlpg(struct refvmm *m, const struct rop *o)

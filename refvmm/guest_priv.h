@@ -39,7 +39,7 @@ enum {
 /* Secondary processor-based controls, Table 24-7. */
 enum {
 	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_X2APIC_MODE = 1u << 4,
-	PROC2_WBINVD = 1u << 6, PROC2_VID = 1u << 9, PROC2_PAUSE_LOOP = 1u << 10,
+	PROC2_WBINVD = 1u << 6, PROC2_APIC_REG = 1u << 8, PROC2_VID = 1u << 9, PROC2_PAUSE_LOOP = 1u << 10,
 	PROC2_RDRAND = 1u << 11, PROC2_INVPCID = 1u << 12, PROC2_VMFUNC = 1u << 13,
 	PROC2_SHADOW_VMCS = 1u << 14, PROC2_ENCLS = 1u << 15, PROC2_RDSEED = 1u << 16,
 	PROC2_XSAVES = 1u << 20, PROC2_TSC_SCALING = 1u << 25, PROC2_USER_WAIT = 1u << 26,
@@ -106,6 +106,9 @@ enum gstep apic_tpr_on_entry(struct refvmm *m);
 /* guest_apic.c: delivery of a recognized virtual interrupt at an
  * instruction boundary (29.2.2); G_NEXT when there is none. */
 enum gstep apic_virtual_intr(struct refvmm *m);
+/* guest_apic.c: HLT without HLT exiting: G_NEXT when a virtual interrupt
+ * ends it at once (29.2.2), G_UNMODELLED otherwise. */
+enum gstep apic_hlt(struct refvmm *m);
 /* guest_apic.c: RDMSR/WRMSR that the MSR bitmap lets through, when they
  * are virtualized x2APIC accesses (29.5); G_UNMODELLED otherwise. */
 enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr);

@@ -520,6 +520,51 @@ START_TEST(x2apic_vid_unmodelled)
 }
 END_TEST
 
+/* 29.2.2: HLT ends at once when a virtual interrupt will be deliverable
+ * after it (STI's blocking ends with HLT); the return address is the
+ * instruction after HLT.  Without one, nothing would wake it. */
+START_TEST(vid_hlt_wake)
+{
+	vid(0x30, 0, 2);
+	ck_assert(mem_write32(&m->mem, VIRR(0x30), BIT(0x30)));
+	struct rop ops[] = { { .op = OP_G_STI }, { .op = OP_G_HLT } };
+	run(ops, 2);
+	expect_exit(XR_VMCALL);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), TM_GUEST_IDT_STUBS + 0x30 * TM_GUEST_STUB_SIZE);
+	ck_assert_uint_eq(mem_read64(&m->mem, gv(m, VF_GUEST_RSP)), m->vmx.block_rip[1] + m->vmx.block_len[1]);
+	ck_assert(fired(R_APIC_VID_HLT_WAKE));
+	/* masked by VTPR, or IF = 0 (no STI): HLT would wait */
+	ck_assert(mem_write32(&m->mem, VTPR, 0x30));
+	run(ops, 2);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	ck_assert(mem_write32(&m->mem, VTPR, 0));
+	run(&ops[1], 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+}
+END_TEST
+
+/* 29.5 with APIC-register virtualization: RDMSR of 800H-8FFH reads
+ * offset (ECX & FFH) << 4 of the virtual-APIC page; without it, only 808H. */
+START_TEST(x2apic_register_reads)
+{
+	x2apic();
+	memset(&res, 0, sizeof res);
+	m->res = &res;
+	m->cpu = l2_entry_state();
+	ck_assert(mem_write32(&m->mem, TM_VIRTUAL_APIC + 0x20, 0x11));
+	ck_assert(mem_write32(&m->mem, TM_VIRTUAL_APIC + 0x24, 0x22));
+	struct rop op = { .op = OP_G_RDMSR, .a = { 0x802 } };
+	ck_assert_int_eq(guest_msr_ops[OP_G_RDMSR](m, &op), G_UNMODELLED);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_X2APIC_MODE | PROC2_APIC_REG);
+	ck_assert_int_eq(guest_msr_ops[OP_G_RDMSR](m, &op), G_NEXT);
+	ck_assert_uint_eq(m->cpu.gpr[RAX], 0x11);
+	ck_assert_uint_eq(m->cpu.gpr[RDX], 0x22);
+	ck_assert(fired(R_APIC_X2APIC_REG_READ));
+	struct rop out = { .op = OP_G_RDMSR, .a = { 0x900 } };
+	ck_assert_int_eq(guest_msr_ops[OP_G_RDMSR](m, &out), G_UNMODELLED);
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
 	Suite *s = suite_create("apic");
@@ -549,6 +594,8 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, eoi_exit);
 	tcase_add_test(t, self_ipi_virtualization);
 	tcase_add_test(t, x2apic_vid_unmodelled);
+	tcase_add_test(t, vid_hlt_wake);
+	tcase_add_test(t, x2apic_register_reads);
 	suite_add_tcase(s, t);
 	return s;
 }
