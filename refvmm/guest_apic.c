@@ -129,6 +129,8 @@ enum gstep apic_virtual_intr(struct refvmm *m)
 	bool deliver = deliverable(m) && !(m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS));
 	if (CHECK(m, APIC_VID_DELIVERY, !deliver))
 		return G_NEXT;
+	if (proc(m) & PROC_MTF)
+		return G_UNMODELLED;   /* the MTF exit after the delivery (25.5.2) */
 	vec_set(m, APIC_VISR, v, true);
 	(void)mem_write32(&m->mem, vapic(m) + APIC_VPPR, v & 0xf0);
 	vec_set(m, APIC_VIRR, v, false);
