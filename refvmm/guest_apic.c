@@ -237,13 +237,13 @@ enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr)
 	return G_NEXT;
 }
 
-/* WRMSR 808H: bits 63:8 of EDX:EAX set is #GP(0); otherwise VTPR := EAX,
- * bytes 84H-87H := 0, then TPR virtualization. */
+/* WRMSR 80BH (EDX:EAX must be 0) and 83FH (bits 63:8 must be 0), with
+ * virtual-interrupt delivery: EOI and self-IPI virtualization. */
 static enum gstep wrmsr_vid(struct refvmm *m, uint32_t msr, uint64_t v)
 {
 	if (!(proc2(m) & PROC2_X2APIC_MODE) || !(proc2(m) & PROC2_VID))
 		return G_UNMODELLED;
-	if (msr == MSR_X2APIC_EOI) {   /* EDX:EAX must be 0 */
+	if (msr == MSR_X2APIC_EOI) {
 		if (!CHECK(m, APIC_X2APIC_EOI_RESERVED, v == 0))
 			return guest_exception(m, 13, true, 0);
 		CHECK(m, APIC_X2APIC_EOI, false);
@@ -260,6 +260,8 @@ static enum gstep wrmsr_vid(struct refvmm *m, uint32_t msr, uint64_t v)
 	return G_NEXT;
 }
 
+/* WRMSR 808H: bits 63:8 of EDX:EAX set is #GP(0); otherwise VTPR := EAX,
+ * bytes 84H-87H := 0, then TPR virtualization. */
 enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
 {
 	if (!x2apic_tpr(m, msr))
@@ -275,10 +277,11 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
 /* 26.7.7: with "use TPR shadow", VM entry (after any injected event's
  * delivery) performs PPR virtualization and evaluates pending virtual
  * interrupts when virtual-interrupt delivery is 1; otherwise a VM exit
- * follows when the threshold is above VTPR[7:4].  Without "virtualize APIC accesses" the
- * entry check ENTRY.CTL.TPR_THRESHOLD_VTPR already refused that VMCS.
- * It comes before a pending MTF exit, the preemption timer and the NMI and
- * interrupt windows; it is not blocked by RFLAGS.IF or interruptibility. */
+ * follows when the threshold is above VTPR[7:4] (without "virtualize APIC
+ * accesses" the entry check ENTRY.CTL.TPR_THRESHOLD_VTPR has already
+ * refused that VMCS).  That exit comes before a pending MTF exit, the
+ * preemption timer and the NMI and interrupt windows, and RFLAGS.IF and
+ * the interruptibility state do not block it. */
 enum gstep apic_tpr_on_entry(struct refvmm *m)
 {
 	if (!(proc(m) & PROC_TPR_SHADOW))
