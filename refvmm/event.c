@@ -38,28 +38,29 @@ static enum gstep inject(struct refvmm *m, uint32_t info)
 enum gstep event_on_entry(struct refvmm *m)
 {
 	uint32_t info = (uint32_t)gv(m, VF_VM_ENTRY_INTR_INFO_FIELD);
+	enum gstep s;
 	if (info >> 31) {
 		uint32_t type = info >> 8 & 7;
 		/* 26.7.7: the TPR-threshold exit comes before a pending MTF exit */
-		if (type == IT_OTHER && apic_tpr_on_entry(m) == G_EXITED)
-			return G_EXITED;
+		if (type == IT_OTHER && (s = apic_tpr_on_entry(m)) != G_NEXT)
+			return s;
 		/* 26.6.2: "other event" vector 0 is a pending MTF: exit first */
 		if (!CHECK(m, EVENT_INJECT_PENDING_MTF, type != IT_OTHER))
 			return early_exit(m, XR_MONITOR_TRAP_FLAG);
 		CHECK(m, EVENT_INJECT_DELIVERY, false);
-		enum gstep s = inject(m, info);
+		s = inject(m, info);
 		if (s != G_JUMPED)
 			return s;
 		/* 26.7.7: the TPR-threshold exit follows the injection */
-		if (apic_tpr_on_entry(m) == G_EXITED)
-			return G_EXITED;
+		if ((s = apic_tpr_on_entry(m)) != G_NEXT)
+			return s;
 		/* 26.7.3: with MTF, an exit follows the delivery, RIP at the handler */
 		if (!CHECK(m, EVENT_MTF_AFTER_INJECTION, !(proc(m) & PROC_MTF)))
 			return early_exit(m, XR_MONITOR_TRAP_FLAG);
 		return G_NEXT;
 	}
-	if (apic_tpr_on_entry(m) == G_EXITED)   /* 26.7.7 */
-		return G_EXITED;
+	if ((s = apic_tpr_on_entry(m)) != G_NEXT)   /* 26.7.7 */
+		return s;
 	return event_window(m, false);
 }
 

@@ -12,6 +12,7 @@
 #include "guest_priv.h"
 
 #define APIC_VTPR 0x80
+#define ACTIVITY_SHUTDOWN 2   /* activity states, Table 24-3: 2 shutdown, 3 wait-for-SIPI */
 
 static uint64_t vapic(const struct refvmm *m)
 {
@@ -292,5 +293,9 @@ enum gstep apic_tpr_on_entry(struct refvmm *m)
 	}
 	if (CHECK(m, APIC_TPR_THRESHOLD_ON_ENTRY, !below_threshold(m)))
 		return G_NEXT;
+	/* it wakes HLT, but not shutdown or wait-for-SIPI: it is held until
+	 * an event leaves those states, which the model has no source of */
+	if (m->cpu.activity >= ACTIVITY_SHUTDOWN)
+		return G_UNMODELLED;
 	return apic_exit(m, XR_TPR_BELOW_THRESHOLD, 0);
 }

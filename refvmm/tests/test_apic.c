@@ -226,6 +226,24 @@ START_TEST(entry_threshold_priority)
 }
 END_TEST
 
+/* 26.7.7: the exit wakes HLT (activity state 1) but waits in shutdown (2)
+ * or wait-for-SIPI (3) for an event the model has no source of. */
+START_TEST(entry_threshold_activity)
+{
+	struct cpu_state l2 = l2_entry_state();
+	apic_access(0, 1);
+	for (uint32_t act = 1; act <= 3; act++) {
+		l2.activity = act;
+		l2_run(m, &res, one_cpuid, 1, &l2);
+		if (act == 1)
+			expect_tpr_exit(TM_GUEST_CODE);
+		else
+			ck_assert_msg(res.alt[0].kind == OUT_UNMODELLED, "activity %u: kind %u num %u",
+				      act, res.alt[0].kind, res.alt[0].num);
+	}
+}
+END_TEST
+
 /* Without the TPR shadow or with virtual-interrupt delivery, no such exit. */
 START_TEST(entry_threshold_needs_tpr_shadow_without_vid)
 {
@@ -581,6 +599,7 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, entry_threshold_after_injection);
 	tcase_add_test(t, entry_threshold_priority);
 	tcase_add_test(t, entry_threshold_needs_tpr_shadow_without_vid);
+	tcase_add_test(t, entry_threshold_activity);
 	tcase_add_test(t, x2apic_wrmsr_tpr);
 	tcase_add_test(t, x2apic_wrmsr_reserved);
 	tcase_add_test(t, x2apic_rdmsr_tpr);
