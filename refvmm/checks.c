@@ -23,6 +23,7 @@ bool rule_eval(struct refvmm *m, enum rule_id r, bool ok)
 	if (ok)
 		return true;
 	m->rule_fires[r]++;
+	m->class_fires[rule_table[r].cls]++;
 	struct result *res = m->res;
 	if (res && res->nrules < RESULT_MAX_RULES)
 		res->rules[res->nrules++] = (uint16_t)r;

@@ -4,15 +4,12 @@
  * MSR loading (26.4: exit 34), then L2 runs (guest_run). */
 #include "entry_priv.h"
 
-/* Fires of rules of one class so far: tells whether a check pass fired
- * any rule without the check functions threading a count. */
-static uint64_t class_fires(const struct refvmm *m, enum rule_class cls)
+/* Fires of rules of one class so far (modulo 2^32: only differences
+ * count): tells whether a check pass fired any rule without the check
+ * functions threading a count. */
+static uint32_t class_fires(const struct refvmm *m, enum rule_class cls)
 {
-	uint64_t n = 0;
-	for (int r = 0; r < RULE_COUNT; r++)
-		if (rule_table[r].cls == cls)
-			n += m->rule_fires[r];
-	return n;
+	return m->class_fires[cls];
 }
 
 void result_add_alt(struct refvmm *m, struct outcome o)
@@ -68,7 +65,7 @@ static void entry_fail(struct refvmm *m, unsigned first_rule)
 
 void vmentry(struct refvmm *m, bool launch)
 {
-	uint64_t c0 = class_fires(m, RC_ENTRY_CTL), h0 = class_fires(m, RC_ENTRY_HOST);
+	uint32_t c0 = class_fires(m, RC_ENTRY_CTL), h0 = class_fires(m, RC_ENTRY_HOST);
 	entry_check_controls(m);
 	entry_check_host(m);
 	bool ctl = class_fires(m, RC_ENTRY_CTL) != c0, host = class_fires(m, RC_ENTRY_HOST) != h0;
@@ -77,9 +74,9 @@ void vmentry(struct refvmm *m, bool launch)
 		return;
 	}
 	unsigned first = m->res ? m->res->nrules : 0;
-	uint64_t g0 = class_fires(m, RC_ENTRY_GUEST), nmi0 = m->rule_fires[R_ENTRY_GUEST_INTR_NMI_STI];
+	uint32_t g0 = class_fires(m, RC_ENTRY_GUEST), nmi0 = m->rule_fires[R_ENTRY_GUEST_INTR_NMI_STI];
 	entry_check_guest(m);
-	uint64_t gfired = class_fires(m, RC_ENTRY_GUEST) - g0;
+	uint32_t gfired = class_fires(m, RC_ENTRY_GUEST) - g0;
 	/* 26.3.1.5: injecting an NMI with blocking by STI fails (qualification
 	 * 3) only on some processors: alone, it allows both the failure and
 	 * the entry */

@@ -6,6 +6,7 @@
 #include "exit.h"
 #include "guest.h"
 #include "mem.h"
+#include "vmcs_access.h"
 
 enum exit_reason_no {
 #define EXIT_REASON(n, name, text) XR_##name = n,
@@ -14,16 +15,15 @@ enum exit_reason_no {
 };
 
 /* The current VMCS, read and written by the layout of vcpu.h (fields at
- * 16 + 8*index).  Entry already proved the current VMCS valid. */
+ * 16 + 8*index, vmcs_access.h).  Entry already proved the current VMCS valid. */
 static inline uint64_t gv(const struct refvmm *m, enum vmcs_field f)
 {
-	return mem_read64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	return vmcs_get(m, f);
 }
 
 static inline void gw(struct refvmm *m, enum vmcs_field f, uint64_t v)
 {
-	v &= vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width);
-	(void)mem_write64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
+	vmcs_put(m, f, v & vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width));
 }
 
 /* Primary processor-based controls, Table 24-6. */

@@ -3,6 +3,7 @@
  * (31.3): #UD, then #GP, then VMfail. */
 #include "entry.h"
 #include "insn.h"
+#include "vmcs_access.h"
 
 
 void insn_ok(struct refvmm *m)
@@ -13,7 +14,7 @@ void insn_ok(struct refvmm *m)
 
 static void set_error(struct refvmm *m, uint32_t n)
 {
-	(void)mem_write64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * VF_VM_INSTRUCTION_ERROR, n);
+	vmcs_put(m, VF_VM_INSTRUCTION_ERROR, n);
 }
 
 void insn_fail(struct refvmm *m, enum rule_id r)
@@ -137,7 +138,8 @@ bool insn_vmcs_writable(const struct refvmm *m, int f)
  * `high` is the high access type of a 64-bit field (24.11.2). */
 uint64_t insn_vmcs_get(const struct refvmm *m, uint64_t region, int f, bool high)
 {
-	uint64_t v = mem_read64(&m->mem, region + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	uint64_t v = region == m->vmx.current ? vmcs_get(m, (enum vmcs_field)f)
+		: mem_read64(&m->mem, region + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
 	return high ? v >> 32 : v;
 }
 
@@ -145,8 +147,12 @@ void insn_vmcs_put(struct refvmm *m, uint64_t region, int f, bool high, uint64_t
 {
 	uint64_t slot = region + VMCS_OFF_FIELDS + 8u * (uint64_t)f;
 	if (high)   /* the high access type writes bits 63:32 */
-		v = (mem_read64(&m->mem, slot) & 0xffffffffULL) | v << 32;
-	(void)mem_write64(&m->mem, slot, v & vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width));
+		v = (insn_vmcs_get(m, region, f, false) & 0xffffffffULL) | v << 32;
+	v &= vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width);
+	if (region == m->vmx.current)
+		vmcs_put(m, (enum vmcs_field)f, v);
+	else
+		(void)mem_write64(&m->mem, slot, v);
 }
 
 void insn_vmread(struct refvmm *m, const struct rop *op)

@@ -56,18 +56,23 @@ int mem_init(struct mem *m, uint64_t limit)
 	return tab_alloc(m, MEM_CAP_MIN);
 }
 
+static void page_drop(struct mem_page *p)
+{
+	if (p->data != p->base)
+		free(p->data);
+	free(p->base);
+	*p = (struct mem_page){ 0 };
+}
+
 void mem_reset(struct mem *m)
 {
+	m->gen++;
 	if (!m->tab)
 		return;
 	uint32_t *order = order_of(m);
-	for (uint32_t k = 0; k < m->npages; k++) {
-		struct mem_page *p = &m->tab[order[k]];
-		free(p->data);
-		p->data = NULL;
-		p->pfn = 0;
-	}
-	m->npages = 0;
+	for (uint32_t k = 0; k < m->npages; k++)
+		page_drop(&m->tab[order[k]]);
+	m->npages = m->nbase = 0;
 }
 
 void mem_free(struct mem *m)
@@ -75,6 +80,43 @@ void mem_free(struct mem *m)
 	mem_reset(m);
 	free(m->tab);
 	memset(m, 0, sizeof(*m));
+}
+
+void mem_snapshot(struct mem *m)
+{
+	m->gen++;
+	if (!m->tab)
+		return;
+	uint32_t *order = order_of(m);
+	for (uint32_t k = 0; k < m->npages; k++) {
+		struct mem_page *p = &m->tab[order[k]];
+		if (p->base != p->data)
+			free(p->base);
+		p->base = p->data;
+	}
+	m->nbase = m->npages;
+}
+
+/* Pages created since the snapshot come after its pages in insertion
+ * order, and tab_grow keeps that order, so every snapshot page's probe
+ * sequence runs over snapshot pages only: removing the later pages leaves
+ * the hash intact without tombstones. */
+void mem_rewind(struct mem *m)
+{
+	m->gen++;
+	if (!m->tab)
+		return;
+	uint32_t *order = order_of(m);
+	for (uint32_t k = 0; k < m->npages; k++) {
+		struct mem_page *p = &m->tab[order[k]];
+		if (k >= m->nbase) {
+			page_drop(p);
+		} else if (p->data != p->base) {
+			free(p->data);
+			p->data = p->base;
+		}
+	}
+	m->npages = m->nbase;
 }
 
 /* Double the table, re-inserting pages in their insertion order. */
@@ -109,11 +151,26 @@ static const uint8_t *page_lookup(const struct mem *m, uint64_t pfn)
 	return m->tab[slot_find(m, pfn)].data;
 }
 
+/* A snapshot page's first write since the snapshot or rewind gives it a
+ * private copy; NULL when out of host memory. */
+static uint8_t *page_writable(struct mem *m, struct mem_page *p)
+{
+	if (p->data != p->base)
+		return p->data;
+	uint8_t *d = malloc(MEM_PAGE);
+	if (!d)
+		return NULL;
+	memcpy(d, p->base, MEM_PAGE);
+	p->data = d;
+	m->gen++;
+	return d;
+}
+
 static uint8_t *page_get(struct mem *m, uint64_t pfn)
 {
 	uint32_t i = slot_find(m, pfn);
 	if (m->tab[i].data)
-		return m->tab[i].data;
+		return page_writable(m, &m->tab[i]);
 	if (m->npages >= MEM_MAX_PAGES)
 		return NULL;
 	if (2 * (m->npages + 1) > m->cap) {
@@ -134,6 +191,14 @@ uint8_t *mem_page(struct mem *m, uint64_t pa)
 	if (!m->tab || pa >= m->limit)
 		return NULL;
 	return page_get(m, pa / MEM_PAGE);
+}
+
+uint8_t *mem_page_present(struct mem *m, uint64_t pa)
+{
+	if (!m->tab || pa >= m->limit)
+		return NULL;
+	struct mem_page *p = &m->tab[slot_find(m, pa / MEM_PAGE)];
+	return p->data ? page_writable(m, p) : NULL;
 }
 
 int mem_read(const struct mem *m, uint64_t pa, void *buf, size_t n)
@@ -193,7 +258,11 @@ int mem_write(struct mem *m, uint64_t pa, const void *buf, size_t n)
 		if (chunk > n)
 			chunk = n;
 		uint64_t pfn = pa / MEM_PAGE;
-		if (page_lookup(m, pfn) || !all_zero(in, chunk)) {
+		const struct mem_page *p = &m->tab[slot_find(m, pfn)];
+		bool shared_same = p->data && p->data == p->base && !memcmp(p->data + off, in, chunk);
+		if (shared_same) {
+			/* nothing changes: the snapshot page stays shared */
+		} else if (p->data || !all_zero(in, chunk)) {
 			uint8_t *d = page_get(m, pfn);
 			if (!d)
 				return -1;   /* out of host memory */
@@ -204,32 +273,57 @@ int mem_write(struct mem *m, uint64_t pa, const void *buf, size_t n)
 	return 0;
 }
 
+/* The 32- and 64-bit accessors take a fast path when the access stays in
+ * one page: one hash lookup, no byte loop. */
+static bool one_page(const struct mem *m, uint64_t pa, size_t n)
+{
+	return m->tab && pa % MEM_PAGE <= MEM_PAGE - n && in_range(m, pa, n);
+}
+
 /* Little-endian, as x86 stores them (SDM Vol. 1, 1.3.1). */
 uint64_t mem_read64(const struct mem *m, uint64_t pa)
 {
 	uint8_t b[8];
+	if (one_page(m, pa, 8)) {
+		const uint8_t *d = page_lookup(m, pa / MEM_PAGE);
+		return d ? mem_le64(d + pa % MEM_PAGE) : 0;
+	}
 	if (mem_read(m, pa, b, sizeof(b)) < 0)
 		return 0;
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
-	return v;
+	return mem_le64(b);
 }
 
 uint32_t mem_read32(const struct mem *m, uint64_t pa)
 {
-	uint8_t b[4];
-	if (mem_read(m, pa, b, sizeof(b)) < 0)
+	uint8_t b[4] = { 0 };
+	if (one_page(m, pa, 4)) {
+		const uint8_t *d = page_lookup(m, pa / MEM_PAGE);
+		if (d)
+			memcpy(b, d + pa % MEM_PAGE, 4);
+	} else if (mem_read(m, pa, b, sizeof(b)) < 0) {
 		return 0;
+	}
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* A write of n <= 8 bytes within one present, private page: done in
+ * place.  false: take the general path. */
+static bool write_in_place(struct mem *m, uint64_t pa, const uint8_t *b, size_t n)
+{
+	if (!one_page(m, pa, n))
+		return false;
+	struct mem_page *p = &m->tab[slot_find(m, pa / MEM_PAGE)];
+	if (!p->data || p->data == p->base)
+		return false;
+	memcpy(p->data + pa % MEM_PAGE, b, n);
+	return true;
 }
 
 bool mem_write64(struct mem *m, uint64_t pa, uint64_t v)
 {
 	uint8_t b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	return mem_write(m, pa, b, sizeof(b)) == 0;
+	mem_put_le64(b, v);
+	return write_in_place(m, pa, b, sizeof(b)) || mem_write(m, pa, b, sizeof(b)) == 0;
 }
 
 bool mem_write32(struct mem *m, uint64_t pa, uint32_t v)
@@ -237,5 +331,5 @@ bool mem_write32(struct mem *m, uint64_t pa, uint32_t v)
 	uint8_t b[4];
 	for (int i = 0; i < 4; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	return mem_write(m, pa, b, sizeof(b)) == 0;
+	return write_in_place(m, pa, b, sizeof(b)) || mem_write(m, pa, b, sizeof(b)) == 0;
 }

@@ -5,6 +5,7 @@
 #include "insn.h"
 #include "refvmm.h"
 #include "tmbuild.h"
+#include "vmcs_access.h"
 
 /* ---- L1 state at the start of a case ---- */
 
@@ -36,6 +37,24 @@ static void l1_state(struct cpu_state *c, const struct vmx_caps *caps)
 	c->idtr = (struct dtr){ TM_IDT, TM_IDT_LIMIT };
 }
 
+/* The test machine's memory: built once per revision identifier, then
+ * rewound to (mem.h: the same contents and page count as a rebuild, at
+ * the cost of the pages the last case touched). */
+static void reset_memory(struct refvmm *m)
+{
+	uint32_t rev = caps_revision(&m->caps);
+	if (m->mem.nbase && m->mem_snap_rev == rev) {
+		mem_rewind(&m->mem);
+		return;
+	}
+	mem_reset(&m->mem);
+	/* cannot fail: create() gives the memory at least 2^32 bytes */
+	(void)!tm_build_memory(&m->mem, rev);
+	guest_arm(m, NULL, 0);   /* the empty block's code, part of the snapshot */
+	mem_snapshot(&m->mem);
+	m->mem_snap_rev = rev;
+}
+
 void refvmm_reset(struct refvmm *m)
 {
 	l1_state(&m->cpu, &m->caps);
@@ -44,10 +63,24 @@ void refvmm_reset(struct refvmm *m)
 	m->vmx.current = VMCS_NONE;
 	m->steps = 0;
 	m->res = NULL;
-	mem_reset(&m->mem);
-	/* cannot fail: create() gives the memory at least 2^32 bytes */
-	(void)!tm_build_memory(&m->mem, caps_revision(&m->caps));
-	guest_arm(m, NULL, 0);   /* an entry without guest { } runs the implicit vmcall */
+	reset_memory(m);
+	/* an entry without guest { } runs the implicit vmcall (its code is in
+	 * the snapshot already: the write changes nothing) */
+	guest_arm(m, NULL, 0);
+}
+
+void vmcs_cache_refresh(struct refvmm *m)
+{
+	struct vmcs_cache *c = &m->vcache;
+	uint64_t cur = m->vmx.current;
+	c->data = NULL;
+	if (cur == VMCS_NONE || cur % MEM_PAGE > MEM_PAGE - VMCS_REGION_USED ||
+	    cur >= m->mem.limit || m->mem.limit - cur < VMCS_REGION_USED)
+		return;
+	uint8_t *page = mem_page_present(&m->mem, cur);   /* may move it: gen after */
+	if (!page)
+		return;
+	*c = (struct vmcs_cache){ .pa = cur, .gen = m->mem.gen, .data = page + cur % MEM_PAGE };
 }
 
 struct refvmm *refvmm_create(const struct vmx_caps *caps)
@@ -81,7 +114,7 @@ bool refvmm_peek_vmcs(const struct refvmm *m, enum vmcs_field f, uint64_t *val)
 {
 	if (m->vmx.current == VMCS_NONE || (unsigned)f >= VF_COUNT)
 		return false;
-	*val = mem_read64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	*val = vmcs_get(m, f);
 	return true;
 }
 
@@ -130,6 +163,8 @@ void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
 	memset(res, 0, sizeof *res);
 	m->res = res;
 	m->steps = 0;
+	if (m->vmx.current != VMCS_NONE && !vmcs_cached(m))
+		vmcs_cache_refresh(m);
 	op_fn *fn = op->op < OP_COUNT ? l1_ops[op->op] : NULL;
 	m->cpu.cpl = m->vmx.cpl_pending ? m->vmx.next_cpl : 0;
 	bool movss = m->vmx.movss_pending;   /* blocking by MOV SS lasts one instruction */

@@ -86,6 +86,11 @@ enum {
 	VMCS_LAUNCHED_THEN_VMXOFF = 2,   /* launched, then VMXOFF without VMCLEAR: undefined (24.11.1) */
 };
 
+/* A direct pointer to the current VMCS region (vmcs_access.h): usable
+ * while pa == vmx.current and gen == mem.gen, else field access goes
+ * through the memory hash.  A cache only: a zeroed one is simply empty. */
+struct vmcs_cache { uint64_t pa, gen; uint8_t *data; };
+
 struct refvmm {
 	struct vmx_caps caps;
 	struct cpu_state cpu;       /* L1 state in root operation; L2 state in non-root */
@@ -98,6 +103,11 @@ struct refvmm {
 	/* coverage: how often each rule was evaluated / fired since create */
 	uint32_t rule_evals[RULE_COUNT];
 	uint32_t rule_fires[RULE_COUNT];
+	uint32_t class_fires[RC_COUNT];   /* the same summed by rule class (checks.c) */
+	struct vmcs_cache vcache;
+	/* revision identifier of the test-machine memory snapshot that
+	 * refvmm_reset rewinds to (mem.nbase == 0: none yet) */
+	uint32_t mem_snap_rev;
 };
 
 #define REFVMM_STEP_LIMIT 4096

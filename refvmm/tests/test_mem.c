@@ -175,6 +175,92 @@ START_TEST(zero_limit_refuses_everything)
 }
 END_TEST
 
+/* mem_rewind: the snapshot's contents and page count come back, pages
+ * created since are gone (their budget too), and the baseline survives
+ * any number of cases. */
+START_TEST(rewind_restores_the_snapshot)
+{
+	ck_assert(mem_write64(&m, 0x1008, 0x1111));
+	ck_assert(mem_write64(&m, 0x7000, 0x2222));
+	mem_snapshot(&m);
+	ck_assert_uint_eq(m.npages, 2);
+	for (int round = 0; round < 3; round++) {
+		ck_assert(mem_write64(&m, 0x1008, 0x3333));
+		ck_assert(mem_write32(&m, 0x1ffe, 0x44444444u));   /* into a new page too */
+		ck_assert(mem_write64(&m, 0x9000, 0x5555));
+		ck_assert_uint_eq(mem_read64(&m, 0x1008), 0x3333);
+		ck_assert_uint_eq(mem_read32(&m, 0x2000), 0x4444);
+		ck_assert_uint_eq(m.npages, 4);
+		mem_rewind(&m);
+		ck_assert_uint_eq(m.npages, 2);
+		ck_assert_uint_eq(mem_read64(&m, 0x1008), 0x1111);
+		ck_assert_uint_eq(mem_read64(&m, 0x7000), 0x2222);
+		ck_assert_uint_eq(mem_read32(&m, 0x1ffc), 0);
+		ck_assert_uint_eq(mem_read32(&m, 0x2000), 0);
+		ck_assert_uint_eq(mem_read64(&m, 0x9000), 0);
+	}
+	/* the whole budget beyond the snapshot is available again */
+	for (uint64_t i = 0; i < MEM_MAX_PAGES - 2; i++)
+		ck_assert(mem_write32(&m, (i + 16) * MEM_PAGE, 1));
+	ck_assert(!mem_write32(&m, 15 * MEM_PAGE, 1));
+	mem_rewind(&m);
+	ck_assert(mem_write32(&m, 15 * MEM_PAGE, 1));
+}
+END_TEST
+
+/* Pages created after the snapshot grow the hash table (rehashing every
+ * page); the rewind must still find every snapshot page. */
+START_TEST(rewind_after_the_table_grew)
+{
+	for (uint64_t i = 0; i < 40; i++)
+		ck_assert(mem_write64(&m, (i * 0x1234567ull % (LIMIT / MEM_PAGE)) * MEM_PAGE, i + 1));
+	mem_snapshot(&m);
+	for (int round = 0; round < 2; round++) {
+		for (uint64_t i = 0; i < 1000; i++)
+			ck_assert(mem_write64(&m, (i * 0x7654321ull % (LIMIT / MEM_PAGE)) * MEM_PAGE + 8, i));
+		mem_rewind(&m);
+		ck_assert_uint_eq(m.npages, 40);
+		for (uint64_t i = 0; i < 40; i++) {
+			uint64_t pa = (i * 0x1234567ull % (LIMIT / MEM_PAGE)) * MEM_PAGE;
+			ck_assert_uint_eq(mem_read64(&m, pa), i + 1);
+			ck_assert_uint_eq(mem_read64(&m, pa + 8), 0);
+		}
+	}
+}
+END_TEST
+
+/* A pointer from mem_page/mem_page_present is the backing store for as
+ * long as gen does not change; writing a snapshot page changes gen (it
+ * gets its own copy), and the copy is what later reads see. */
+START_TEST(page_pointers_and_gen)
+{
+	ck_assert_ptr_null(mem_page_present(&m, 0x3000));   /* never creates */
+	ck_assert_uint_eq(m.npages, 0);
+	ck_assert(mem_write32(&m, 0x3000, 7));
+	mem_snapshot(&m);
+	uint64_t g = m.gen;
+	ck_assert(mem_write32(&m, 0x3000, 7));     /* same bytes: nothing to copy */
+	ck_assert_uint_eq(m.gen, g);
+	ck_assert(mem_write32(&m, 0x3004, 9));
+	ck_assert_uint_ne(m.gen, g);
+	uint8_t *p = mem_page_present(&m, 0x3abc);
+	ck_assert_ptr_nonnull(p);
+	g = m.gen;
+	p[4] = 0x42;
+	ck_assert(mem_write32(&m, 0x3008, 1));
+	ck_assert_uint_eq(m.gen, g);               /* a private page stays put */
+	ck_assert_uint_eq(mem_read32(&m, 0x3004), 0x42);
+	mem_rewind(&m);
+	ck_assert_uint_ne(m.gen, g);
+	ck_assert_uint_eq(mem_read32(&m, 0x3004), 0);
+	ck_assert_uint_eq(mem_read32(&m, 0x3000), 7);
+	mem_reset(&m);                             /* forgets the snapshot too */
+	ck_assert_uint_eq(m.npages + m.nbase, 0);
+	mem_rewind(&m);
+	ck_assert_uint_eq(mem_read32(&m, 0x3000), 0);
+}
+END_TEST
+
 static Suite *mem_suite(void)
 {
 	Suite *s = suite_create("mem");
@@ -191,6 +277,9 @@ static Suite *mem_suite(void)
 	tcase_add_test(t, reset_forgets_everything);
 	tcase_add_test(t, mem_page_is_the_backing_store);
 	tcase_add_test(t, zero_limit_refuses_everything);
+	tcase_add_test(t, rewind_restores_the_snapshot);
+	tcase_add_test(t, rewind_after_the_table_grew);
+	tcase_add_test(t, page_pointers_and_gen);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,0 +1,46 @@
+/* Fields of the current VMCS, by the region layout of vcpu.h (field i at
+ * VMCS_OFF_FIELDS + 8*i), through the direct pointer of m->vcache when it
+ * is valid and through the memory hash otherwise: the same bytes either
+ * way, since the pointer is the backing page itself. */
+#ifndef NESTVMX_VMCS_ACCESS_H
+#define NESTVMX_VMCS_ACCESS_H
+#include "vcpu.h"
+
+/* Bytes of the region the model uses: a region this close to its page's
+ * end is never cached (its fields would cross into the next page). */
+#define VMCS_REGION_USED (VMCS_OFF_FIELDS + 8u * VF_COUNT)
+
+/* (Re)point m->vcache at the current VMCS region when its page exists
+ * (refvmm.c); empty otherwise.  Never creates a page. */
+void vmcs_cache_refresh(struct refvmm *m);
+
+static inline uint8_t *vmcs_cached(const struct refvmm *m)
+{
+	const struct vmcs_cache *c = &m->vcache;
+	return c->data && c->pa == m->vmx.current && c->gen == m->mem.gen ? c->data : NULL;
+}
+
+/* Field f of the current VMCS, all 64 bits as stored. */
+static inline uint64_t vmcs_get(const struct refvmm *m, enum vmcs_field f)
+{
+	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+	const uint8_t *d = vmcs_cached(m);
+	return d ? mem_le64(d + off) : mem_read64(&m->mem, m->vmx.current + off);
+}
+
+/* Stores v (already masked to the field's width) into field f. */
+static inline void vmcs_put(struct refvmm *m, enum vmcs_field f, uint64_t v)
+{
+	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+	uint8_t *d = vmcs_cached(m);
+	if (!d) {
+		vmcs_cache_refresh(m);
+		d = vmcs_cached(m);
+	}
+	if (d)
+		mem_put_le64(d + off, v);
+	else   /* beyond the model's memory: dropped, as mem_write64 does */
+		(void)mem_write64(&m->mem, m->vmx.current + off, v);
+}
+
+#endif
