@@ -52,16 +52,32 @@ uint8_t *mem_page(struct mem *m, uint64_t pa);
 /* The same, but NULL instead of creating an absent page. */
 uint8_t *mem_page_present(struct mem *m, uint64_t pa);
 
-/* Little-endian loads and stores, as x86 keeps memory (SDM Vol. 1, 1.3.1);
- * compilers make each a single move on a little-endian host. */
+/* Little-endian loads and stores, as x86 keeps memory (SDM Vol. 1, 1.3.1):
+ * a plain copy on a little-endian host, byte by byte elsewhere. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MEM_HOST_LE 1
+#else
+#define MEM_HOST_LE 0
+#endif
+
 static inline uint64_t mem_le64(const uint8_t *p)
 {
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+	uint64_t v = 0;
+	if (MEM_HOST_LE) {
+		__builtin_memcpy(&v, p, 8);
+		return v;
+	}
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
 }
 
 static inline void mem_put_le64(uint8_t *p, uint64_t v)
 {
+	if (MEM_HOST_LE) {
+		__builtin_memcpy(p, &v, 8);
+		return;
+	}
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }

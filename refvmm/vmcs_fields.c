@@ -112,14 +112,3 @@ bool vmcs_field_supported(const struct vmx_caps *c, enum vmcs_field f)
 	uint32_t max_index = (uint32_t)(caps_msr(c, enum_msr) >> 1) & 0x1ff;
 	return ((fi->enc >> 1) & 0x1ff) <= max_index;
 }
-
-uint64_t vmcs_width_mask(enum vmcs_width w)
-{
-	switch (w) {
-	case W16:  return 0xffffu;
-	case W32:  return 0xffffffffu;
-	case W64:  return ~0ull;
-	case WNAT: return ~0ull;   /* 64-bit mode: natural width is 64 bits */
-	}
-	return 0;
-}

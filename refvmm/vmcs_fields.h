@@ -43,7 +43,17 @@ int vmcs_field_by_enc64(uint64_t enc, bool *high);
  * offered and its index is within IA32_VMX_VMCS_ENUM)? */
 bool vmcs_field_supported(const struct vmx_caps *c, enum vmcs_field f);
 
-/* Value mask of a field of this width (natural = 64 bits in 64-bit mode). */
-uint64_t vmcs_width_mask(enum vmcs_width w);
+/* Value mask of a field of this width (natural = 64 bits in 64-bit mode).
+ * Inline: every VMCS store of the model masks. */
+static inline uint64_t vmcs_width_mask(enum vmcs_width w)
+{
+	switch (w) {
+	case W16:  return 0xffffu;
+	case W32:  return 0xffffffffu;
+	case W64:  return ~0ull;
+	case WNAT: return ~0ull;   /* 64-bit mode: natural width is 64 bits */
+	}
+	return 0;
+}
 
 #endif
