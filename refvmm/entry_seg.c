@@ -67,11 +67,11 @@ static bool type_ok(enum seg_reg r, unsigned t, bool unr)
 }
 
 /* ES..GS: the checks the SDM states per register. */
-static void data_and_code(struct refvmm *m, bool v86, bool unr)
+static void data_and_code(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
 {
 	for (int r = SEG_ES; r <= SEG_GS; r++) {
 		const struct seg_rules *k = &seg_rule[r];
-		struct gseg s = load(m, (enum seg_reg)r);
+		struct gseg s = g[r];
 		if (v86) {
 			CHECK_ID(m, k->v86, s.base == (uint64_t)s.sel << 4 && s.limit == 0xffff && s.ar == 0xf3);
 			continue;
@@ -89,9 +89,9 @@ static void data_and_code(struct refvmm *m, bool v86, bool unr)
 }
 
 /* CS and SS privilege rules and CS.L/D (26.3.1.2 access rights). */
-static void privilege(struct refvmm *m, bool v86, bool unr)
+static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
 {
-	struct gseg cs = load(m, SEG_CS), ss = load(m, SEG_SS);
+	struct gseg cs = g[SEG_CS], ss = g[SEG_SS];
 	if (!v86 && !unr)
 		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss.sel & 3) == (cs.sel & 3));
 	if (v86)
@@ -111,10 +111,10 @@ static void privilege(struct refvmm *m, bool v86, bool unr)
 }
 
 /* Base addresses (26.3.1.2 "Base addresses"). */
-static void bases(struct refvmm *m)
+static void bases(struct refvmm *m, const struct gseg *g)
 {
-	struct gseg ss = load(m, SEG_SS), ds = load(m, SEG_DS), es = load(m, SEG_ES);
-	struct gseg ldtr = load(m, SEG_LDTR);
+	struct gseg ss = g[SEG_SS], ds = g[SEG_DS], es = g[SEG_ES];
+	struct gseg ldtr = g[SEG_LDTR];
 	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, V(GUEST_FS_BASE)));
 	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, V(GUEST_GS_BASE)));
 	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, V(GUEST_TR_BASE)));
@@ -130,9 +130,9 @@ static void bases(struct refvmm *m)
 }
 
 /* TR and LDTR (26.3.1.2 selectors and access rights). */
-static void system_segs(struct refvmm *m)
+static void system_segs(struct refvmm *m, const struct gseg *g)
 {
-	struct gseg tr = load(m, SEG_TR), ldtr = load(m, SEG_LDTR);
+	struct gseg tr = g[SEG_TR], ldtr = g[SEG_LDTR];
 	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
 	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr.sel & 4));
 	unsigned t = type_of(tr.ar);
@@ -156,8 +156,11 @@ void entry_check_seg(struct refvmm *m)
 {
 	bool v86 = V(GUEST_RFLAGS) & (1u << 17);
 	bool unr = proc2(m) & P2_UNRESTRICTED;
-	data_and_code(m, v86, unr);
-	privilege(m, v86, unr);
-	bases(m);
-	system_segs(m);
+	struct gseg g[SEG_COUNT];   /* each register's fields read once */
+	for (int r = 0; r < SEG_COUNT; r++)
+		g[r] = load(m, (enum seg_reg)r);
+	data_and_code(m, g, v86, unr);
+	privilege(m, g, v86, unr);
+	bases(m, g);
+	system_segs(m, g);
 }
