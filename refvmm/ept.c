@@ -189,7 +189,10 @@ enum ept_result ept_translate(struct refvmm *m, const struct ept_access *a, uint
 		*hpa = a->gpa;
 		return EPT_OK;
 	}
-	bool ad = gv(m, VF_EPT_POINTER) & (1u << 6);
+	uint64_t eptp = gv(m, VF_EPT_POINTER);
+	if (a->gpa >> ((eptp >> 3 & 7) == 4 ? 57 : 48))
+		return EPT_UNMODELLED;   /* beyond what the EPT walk length covers */
+	bool ad = eptp & (1u << 6);
 	uint8_t access = a->type;
 	if (a->paging && ad)
 		access |= EPT_ACC_WRITE;   /* 29.3.5: paging-structure accesses are writes */

@@ -240,6 +240,11 @@ static enum gstep fetch_code(struct refvmm *m)
 {
 	const struct vmx_state *v = &m->vmx;
 	uint64_t hpa;
+	/* Entered right at the exiting instruction (a VMRESUME after a #PF or
+	 * EPT exit): its address and value registers hold whatever L1 left
+	 * there, as VM entries load no GPRs; the model cannot know them. */
+	if (m->steps == 1 && v->pc < v->nblock && gv(m, VF_GUEST_RIP) == v->block_rip[v->pc])
+		return G_UNMODELLED;
 	if (access(m, m->cpu.rip, EPT_ACC_FETCH, 1, true, &hpa) == G_NEXT)
 		return G_NEXT;
 	if (v->pc >= v->nblock)
