@@ -136,6 +136,15 @@ static bool want(const char *only, const char *name)
 	return !only || !strcmp(only, name);
 }
 
+/* One figure: its rate and, when a peer is given, the ratio to it. */
+static void line(const char *what, double per_s, double peer)
+{
+	printf("%-64s %10.0f /s", what, per_s);
+	if (peer > 0)
+		printf("  = %.4f x memcpy", per_s / peer);
+	putchar('\n');
+}
+
 static int bench_model(const struct vmx_caps *caps, double secs, const char *only)
 {
 	char err[512];
@@ -187,18 +196,14 @@ static int bench_model(const struct vmx_caps *caps, double secs, const char *onl
 		return bench_fail("the 8-CPUID case");
 
 	printf("profile %s\n", caps->name);
-	printf("peer: memcpy of a 4 KiB VMCS page                       %10.0f /s\n", copy);
-	printf("model VMREAD (steady)                                   %10.0f /s  = %.4f x memcpy\n",
-	       vmread_rate, vmread_rate / copy);
-	printf("VM-entry evaluations, steady (VMCLEAR+VMPTRLD+VMLAUNCH+exit) %5.0f /s  = %.4f x memcpy\n",
-	       steady, steady / copy);
-	printf("VM-entry evaluations, whole case (reset+setup vmcs64+VMLAUNCH) %3.0f /s  = %.4f x memcpy\n",
-	       entry, entry / copy);
-	printf("entry+CPUID exit+VMRESUME round trips, steady (VMWRITE RIP+VMRESUME) %.0f /s  = %.4f x memcpy\n",
-	       trip_steady, trip_steady / copy);
+	line("peer: memcpy of a 4 KiB VMCS page", copy, 0);
+	line("model VMREAD, steady", vmread_rate, copy);
+	line("VM entries, steady (VMCLEAR+VMPTRLD+VMLAUNCH, VMCALL exit)", steady, copy);
+	line("VM entries, whole case (reset+setup vmcs64+VMLAUNCH)", entry, copy);
+	printf("  (ops per case, mostly VMWRITEs of the template: %u)\n", (unsigned)ce.nops);
+	line("entry+CPUID exit+VMRESUME trips, steady (VMWRITE RIP+VMRESUME)", trip_steady, copy);
 	printf("  (rules evaluated per round trip: %llu)\n", (unsigned long long)trip_evals);
-	printf("entry+CPUID exit+VMRESUME round trips, 8 per case from reset %5.0f /s  = %.4f x memcpy\n",
-	       trip_reset, trip_reset / copy);
+	line("entry+CPUID exit+VMRESUME trips, 8 per case from reset", trip_reset, copy);
 	refvmm_destroy(m);
 	rcase_free(&ce);
 	rcase_free(&cc);
