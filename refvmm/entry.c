@@ -2,6 +2,7 @@
  * control and host-state checks (26.2: all evaluated, VMfailValid 7/8),
  * the guest-state checks (26.3.1: exit 33), loading guest state (26.3.2),
  * MSR loading (26.4: exit 34), then L2 runs (guest_run). */
+#include <string.h>
 #include "entry_priv.h"
 
 /* Fires of rules of one class so far (modulo 2^32: only differences
@@ -85,7 +86,7 @@ void vmentry(struct refvmm *m, bool launch)
 		entry_fail(m, first);
 		return;
 	}
-	m->host = m->cpu;
+	memcpy(&m->host, &m->cpu, opaque_size(sizeof m->cpu));   /* m->host = m->cpu */
 	entry_load_guest(m);
 	uint32_t bad = entry_load_msrs(m);
 	if (bad) {

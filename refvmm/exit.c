@@ -1,6 +1,7 @@
 /* VM exits, SDM chapter 27: exit information (27.2), saving guest state
  * (27.3), MSR store (27.4), loading host state (27.5), MSR load and VMX
  * abort (27.5.x / 27.7). */
+#include <string.h>
 #include "guest_priv.h"
 
 /* 27.2: fields the exit defines get their values; the qualification is
@@ -83,7 +84,7 @@ static void save_guest(struct refvmm *m, uint32_t exitc)
 static void load_host(struct refvmm *m, uint32_t exitc)
 {
 	struct cpu_state *c = &m->cpu;
-	*c = m->host;
+	memcpy(c, &m->host, opaque_size(sizeof *c));   /* *c = m->host */
 	c->cr0 = gv(m, VF_HOST_CR0);
 	c->cr3 = gv(m, VF_HOST_CR3);
 	c->cr4 = gv(m, VF_HOST_CR4);

@@ -19,7 +19,7 @@ static uint64_t feature_control(const struct vmx_caps *caps)
 
 static void l1_state(struct cpu_state *c, const struct vmx_caps *caps)
 {
-	memset(c, 0, sizeof *c);
+	memset(c, 0, opaque_size(sizeof *c));
 	c->cr0 = TM_L1_CR0;
 	c->cr3 = TM_L1_CR3;
 	c->cr4 = TM_L1_CR4;
@@ -58,8 +58,8 @@ static void reset_memory(struct refvmm *m)
 void refvmm_reset(struct refvmm *m)
 {
 	l1_state(&m->cpu, &m->caps);
-	m->host = m->cpu;
-	memset(&m->vmx, 0, sizeof m->vmx);
+	memcpy(&m->host, &m->cpu, opaque_size(sizeof m->cpu));   /* m->host = m->cpu */
+	memset(&m->vmx, 0, opaque_size(sizeof m->vmx));
 	m->vmx.current = VMCS_NONE;
 	m->steps = 0;
 	m->res = NULL;
@@ -160,7 +160,7 @@ static op_fn *const l1_ops[OP_COUNT] = {
 
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
 {
-	memset(res, 0, sizeof *res);
+	memset(res, 0, opaque_size(sizeof *res));
 	m->res = res;
 	m->steps = 0;
 	if (m->vmx.current != VMCS_NONE && !vmcs_cached(m))

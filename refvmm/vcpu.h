@@ -4,6 +4,7 @@
 #ifndef NESTVMX_VCPU_H
 #define NESTVMX_VCPU_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "caps.h"
 #include "checks.h"
@@ -111,6 +112,18 @@ struct refvmm {
 };
 
 #define REFVMM_STEP_LIMIT 4096
+
+/* The size n, hidden from the optimizer: memset/memcpy of a known size of
+ * a few hundred bytes is otherwise expanded inline as a string instruction
+ * (rep stos/movs), whose start-up costs more than the C library's vector
+ * loop; the model copies machine states and clears results on every op. */
+static inline size_t opaque_size(size_t n)
+{
+#if defined(__GNUC__)
+	__asm__("" : "+r"(n));
+#endif
+	return n;
+}
 
 /* The body of CHECK() (checks.h): rule_eval with the passing case inline. */
 static inline bool rule_check(struct refvmm *m, enum rule_id r, bool ok)
