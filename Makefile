@@ -163,7 +163,7 @@ unit: deps-test
 	$(Q)sh ci/asm-test.sh $(NESTVMX)
 
 conform: deps-test $(NESTVMX)
-	$(Q)./$(NESTVMX) conform --backend ref
+	$(Q)./$(NESTVMX) conform --backend ref --require-rule-cases
 	$(Q)if command -v bochs >/dev/null; then ./$(NESTVMX) conform --backend bochs; fi
 
 check: deps-test
