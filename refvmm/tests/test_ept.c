@@ -9,7 +9,7 @@
 #include <string.h>
 #include "suites.h"
 #include "../ept.h"
-#include "../guest_priv.h"
+#include "l2_fixture.h"
 #include "../refvmm.h"
 #include "../testmachine.h"
 
@@ -26,23 +26,10 @@ static struct result res;
 
 static void setup(void)
 {
-	m = refvmm_create(caps_default());
-	ck_assert_ptr_nonnull(m);
-	m->vmx.on = true;
-	m->vmx.current = TM_VMCS0;
+	m = l2_machine();
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
 	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, 1u << 1);   /* enable EPT */
 	gw(m, VF_EPT_POINTER, EPTP_4);
-	gw(m, VF_VM_EXIT_CONTROLS, EXIT_HOST_64);
-	gw(m, VF_HOST_RIP, TM_HOST_RIP);
-	gw(m, VF_HOST_RSP, TM_HOST_RSP);
-	gw(m, VF_HOST_CR0, TM_L1_CR0);
-	gw(m, VF_HOST_CR3, TM_L1_CR3);
-	gw(m, VF_HOST_CR4, TM_L1_CR4);
-	gw(m, VF_HOST_CS_SELECTOR, TM_SEL_CODE64);
-	gw(m, VF_HOST_TR_SELECTOR, TM_SEL_TSS);
-	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
-	gw(m, VF_GUEST_RSP, TM_GUEST_STACK);
 }
 
 static void teardown(void)
@@ -50,29 +37,17 @@ static void teardown(void)
 	refvmm_destroy(m);
 }
 
-/* What vmentry() does before guest_run(): L1 saved, 64-bit L2 loaded. */
+/* A fresh VMLAUNCH of one op into 64-bit L2. */
 static void run1(uint16_t op, uint64_t a0, uint64_t a1)
 {
 	struct rop b[] = { { .op = op, .a = { a0, a1 } } };
-	guest_arm(m, b, 1);
-	memset(&res, 0, sizeof res);
-	m->res = &res;
-	m->steps = 0;
-	m->vmx.exit_advance = 0;   /* a fresh VMLAUNCH, not a resume */
-	m->host = m->cpu;
-	m->cpu = (struct cpu_state){ .rip = TM_GUEST_CODE, .rflags = 2, .cr0 = TM_L1_CR0,
-				     .cr3 = TM_L1_CR3, .cr4 = TM_L1_CR4, .efer = TM_L1_EFER };
-	m->cpu.gpr[RSP] = TM_GUEST_STACK;
-	m->cpu.idtr = (struct dtr){ TM_GUEST_IDT, TM_IDT_LIMIT };
-	guest_run(m);
+	struct cpu_state l2 = l2_entry_state();
+	l2_run(m, &res, b, 1, &l2);
 }
 
 static bool fired(enum rule_id r)
 {
-	for (unsigned i = 0; i < res.nrules; i++)
-		if (res.rules[i] == r)
-			return true;
-	return false;
+	return l2_fired(&res, r);
 }
 
 static void put(uint64_t pa, uint64_t v)
