@@ -63,9 +63,16 @@ static bool pte_reserved(const struct refvmm *m, uint64_t e, unsigned level, boo
 	return e & rsv;
 }
 
+static bool on_apic_page(const struct refvmm *m, uint64_t gpa)
+{
+	return (proc2(m) & PROC2_APIC_ACCESS) && (gpa >> 12) == (gv(m, VF_APIC_ACCESS_ADDR) >> 12);
+}
+
 /* Through EPT; a probe only asks whether the access would pass. */
 static enum gstep xlate(struct refvmm *m, const struct ept_access *a, bool probe, uint64_t *hpa)
 {
+	if (a->paging && on_apic_page(m, a->gpa))
+		return G_UNMODELLED;   /* L2's page tables on the APIC-access page (29.4.6) */
 	if (probe) {
 		if (!(proc2(m) & (1u << 1))) {
 			*hpa = a->gpa;
@@ -204,6 +211,24 @@ static enum gstep set_ad(struct refvmm *m, const struct gwalk *g)
 	return G_NEXT;
 }
 
+/* 29.4: a linear access that lands on the APIC-access page (by its
+ * guest-physical address, after any #PF or EPT violation, 29.4.1) causes
+ * an APIC-access VM exit, fault-like, when it fetches an instruction or
+ * "use TPR shadow" is 0; with the TPR shadow, data accesses may be
+ * virtualized instead (29.4.2, 29.4.3): not modelled.  Neither are
+ * fetches of the op's own code there (probe). */
+static enum gstep apic_access(struct refvmm *m, uint64_t la, uint8_t type, bool probe)
+{
+	bool fetch = type == EPT_ACC_FETCH;
+	if (probe || (!fetch && (proc(m) & PROC_TPR_SHADOW)))
+		return G_UNMODELLED;
+	CHECK(m, APIC_ACCESS_LINEAR, false);
+	uint64_t kind = fetch ? 2 : type == EPT_ACC_WRITE ? 1 : 0;
+	struct exit_info e = { .reason = XR_APIC_ACCESS, .have = EXF_QUAL, .qual = (la & 0xfff) | kind << 12 };
+	vmexit(m, &e);
+	return G_EXITED;
+}
+
 /* The physical address of an access of `size` bytes at la, or the
  * exception / VM exit it causes.  A probe returns G_UNMODELLED for any
  * fault. */
@@ -228,7 +253,8 @@ static enum gstep access(struct refvmm *m, uint64_t la, uint8_t type, unsigned s
 		return s;
 	struct ept_access a = { .gpa = g.gpa, .gla = la, .type = type, .gla_valid = true,
 				.user = g.user, .lin_write = g.write, .lin_exec = g.exec };
-	return xlate(m, &a, probe, hpa);
+	s = xlate(m, &a, probe, hpa);
+	return s == G_NEXT && on_apic_page(m, g.gpa) ? apic_access(m, la, type, probe) : s;
 }
 
 /* The op's code must be fetchable.  When it is not, the fetch of its

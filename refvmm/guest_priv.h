@@ -38,7 +38,7 @@ enum {
 };
 /* Secondary processor-based controls, Table 24-7. */
 enum {
-	PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_X2APIC_MODE = 1u << 4,
+	PROC2_APIC_ACCESS = 1u << 0, PROC2_DESC_TABLE = 1u << 2, PROC2_RDTSCP = 1u << 3, PROC2_X2APIC_MODE = 1u << 4,
 	PROC2_WBINVD = 1u << 6, PROC2_APIC_REG = 1u << 8, PROC2_VID = 1u << 9, PROC2_PAUSE_LOOP = 1u << 10,
 	PROC2_RDRAND = 1u << 11, PROC2_INVPCID = 1u << 12, PROC2_VMFUNC = 1u << 13,
 	PROC2_SHADOW_VMCS = 1u << 14, PROC2_ENCLS = 1u << 15, PROC2_RDSEED = 1u << 16,

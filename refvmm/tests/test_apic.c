@@ -583,6 +583,43 @@ START_TEST(x2apic_register_reads)
 }
 END_TEST
 
+/* 29.4: with "virtualize APIC accesses" and no TPR shadow, a data read,
+ * a data write and an instruction fetch on the APIC-access page exit
+ * (44), fault-like, qualification = offset | access type << 12 (0, 1, 2);
+ * with the TPR shadow, data accesses may be virtualized: unmodelled. */
+START_TEST(apic_access_exits)
+{
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_APIC_ACCESS);
+	gw(m, VF_APIC_ACCESS_ADDR, TM_APIC_ACCESS);
+	ck_assert(mem_write32(&m->mem, TM_APIC_ACCESS + 0x10, 0xc1010f));   /* vmcall */
+	static const struct { uint16_t op; uint64_t a0; uint64_t qual, rip; } acc[] = {
+		{ OP_G_READ, TM_APIC_ACCESS + 0x30, 0x0030, TM_GUEST_CODE + 10 },
+		{ OP_G_WRITE, TM_APIC_ACCESS + 0x80, 0x1080, TM_GUEST_CODE + 20 },
+		{ OP_G_EXEC, TM_APIC_ACCESS + 0x10, 0x2010, TM_APIC_ACCESS + 0x10 },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		struct rop b[] = { { .op = acc[i].op, .a = { acc[i].a0, 5 } } };
+		run(b, 1);
+		expect_exit(XR_APIC_ACCESS);
+		ck_assert_uint_eq(res.alt[0].have, EXF_QUAL);
+		ck_assert_uint_eq(gv(m, VF_EXIT_QUALIFICATION), acc[i].qual);
+		ck_assert_uint_eq(gv(m, VF_GUEST_RIP), acc[i].rip);
+		ck_assert(fired(R_APIC_ACCESS_LINEAR));
+	}
+	/* with the TPR shadow, a read may be virtualized */
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY | PROC_TPR_SHADOW);
+	struct rop r[] = { { .op = OP_G_READ, .a = { TM_APIC_ACCESS + 0x80 } } };
+	run(r, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	/* control off: ordinary memory */
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, 0);
+	run(r, 1);
+	expect_exit(XR_VMCALL);
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
 	Suite *s = suite_create("apic");
@@ -615,6 +652,7 @@ static Suite *apic_suite(void)
 	tcase_add_test(t, x2apic_vid_unmodelled);
 	tcase_add_test(t, vid_hlt_wake);
 	tcase_add_test(t, x2apic_register_reads);
+	tcase_add_test(t, apic_access_exits);
 	suite_add_tcase(s, t);
 	return s;
 }
