@@ -21,16 +21,6 @@ static bool ia32e_guest(const struct refvmm *m)
 	return V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
 }
 
-static bool pat_ok(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /* 26.3.1.1: control registers, debug registers, MSRs. */
 static void regs(struct refvmm *m)
 {
@@ -56,7 +46,7 @@ static void regs(struct refvmm *m)
 	if (en & ENTRYC_LOAD_PERF)
 		CHECK(m, ENTRY_GUEST_PERF_GLOBAL_RESERVED, !(V(GUEST_IA32_PERF_GLOBAL_CTRL) & ~0x70000000fULL));
 	if (en & ENTRYC_LOAD_PAT)
-		CHECK(m, ENTRY_GUEST_PAT, pat_ok(V(GUEST_IA32_PAT)));
+		CHECK(m, ENTRY_GUEST_PAT, pat_valid(V(GUEST_IA32_PAT)));
 	if (en & ENTRYC_LOAD_EFER) {
 		uint64_t efer = V(GUEST_IA32_EFER);
 		CHECK(m, ENTRY_GUEST_EFER_RESERVED, !(efer & ~0xd01ULL));

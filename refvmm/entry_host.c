@@ -6,16 +6,6 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 
-static bool pat_ok(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /* 26.2.2: control registers and MSRs. */
 static void regs(struct refvmm *m)
 {
@@ -31,7 +21,7 @@ static void regs(struct refvmm *m)
 	if (x & EXIT_LOAD_PERF)   /* reserved: bits other than the counter enables (SDM vol. 4) */
 		CHECK(m, ENTRY_HOST_PERF_GLOBAL_RESERVED, !(V(HOST_IA32_PERF_GLOBAL_CTRL) & ~0x70000000fULL));
 	if (x & EXIT_LOAD_PAT)
-		CHECK(m, ENTRY_HOST_PAT, pat_ok(V(HOST_IA32_PAT)));
+		CHECK(m, ENTRY_HOST_PAT, pat_valid(V(HOST_IA32_PAT)));
 	if (x & EXIT_LOAD_EFER) {
 		uint64_t efer = V(HOST_IA32_EFER);
 		CHECK(m, ENTRY_HOST_EFER_RESERVED, !(efer & ~0xd01ULL));

@@ -10,16 +10,6 @@ enum {
 	MSR_FMASK = 0xc0000084, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
 };
 
-static bool pat_ok(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static bool addr_msr(uint32_t msr)
 {
 	return msr == MSR_SYSENTER_ESP || msr == MSR_SYSENTER_EIP || msr == MSR_LSTAR ||
@@ -56,7 +46,7 @@ static bool load_one(struct refvmm *m, uint64_t w0, uint64_t v)
 	       CHECK(m, ENTRY_MSR_LOAD_SMM_MONITOR, msr != 0x9b) &&
 	       CHECK(m, ENTRY_MSR_LOAD_WRMSR_GP, msr < 0x480 || msr > 0x493) &&
 	       CHECK(m, ENTRY_MSR_LOAD_EFER, msr != MSR_EFER || !(v & ~0xd01ull)) &&
-	       CHECK(m, ENTRY_MSR_LOAD_PAT, msr != MSR_PAT || pat_ok(v)) &&
+	       CHECK(m, ENTRY_MSR_LOAD_PAT, msr != MSR_PAT || pat_valid(v)) &&
 	       CHECK(m, ENTRY_MSR_LOAD_CANONICAL, !addr_msr(msr) || canonical(m, v));
 }
 

@@ -79,16 +79,6 @@ static bool msr_reserved_ok(uint32_t msr, uint64_t v)
 }
 
 /* Each PAT entry must be a valid memory type: 0, 1, 4, 5, 6 or 7 (11.12.2). */
-static bool pat_ok(uint64_t v)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = v >> (8 * i) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 bool insn_canonical(const struct refvmm *m, uint64_t a)
 {
 	unsigned bits = m->caps.linaddr ? m->caps.linaddr : 48;
@@ -123,7 +113,7 @@ void insn_wrmsr(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_MSR_FEATURE_CONTROL_LOCKED,
 		msr != MSR_IA32_FEATURE_CONTROL || !(c->feature_control & 1));
 	REQUIRE(m, INSN_MSR_RESERVED, msr_reserved_ok(msr, v));
-	REQUIRE(m, INSN_MSR_PAT_TYPE, msr != MSR_PAT || pat_ok(v));
+	REQUIRE(m, INSN_MSR_PAT_TYPE, msr != MSR_PAT || pat_valid(v));
 	REQUIRE(m, INSN_MSR_NONCANONICAL, !holds_address(msr) || insn_canonical(m, v));
 	REQUIRE(m, INSN_MSR_EFER_LME_PAGING,
 		msr != MSR_EFER || !(c->cr0 & CR0_PG) || !((v ^ c->efer) & EFER_LME));

@@ -26,6 +26,19 @@ struct dtr { uint64_t base; uint32_t limit; };
 
 enum gpr { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
+/* IA32_PAT: every entry a memory type PAT supports, 0, 1, 4, 5, 6 or 7
+ * (SDM vol. 3A, "Programming the PAT").  WRMSR, VM entry's host and guest
+ * checks and the MSR-load area all hold PAT values to this. */
+static inline bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned t = (pat >> (8 * i)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
 /* Interruptibility-state bits (Table 24-3). */
 #define BLOCK_STI    1u
 #define BLOCK_MOVSS  2u
