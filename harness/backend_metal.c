@@ -67,23 +67,35 @@ static int metal_run(const struct backend_opts *o, const struct rcase *const *ca
 {
 	char why[400], dir[4096], p[PROBE_PATH_MAX];
 	const char *out = getenv("NESTVMX_METAL_OUT") ? getenv("NESTVMX_METAL_OUT") : "nestvmx-probe";
+	const struct rcase **run = calloc(n ? n : 1, sizeof *run);   /* the cases the probe can run */
+	size_t nrun = 0;
+	if (!run)
+		return EXIT_BACKEND;
 	for (size_t i = 0; i < n; i++) {
+		const char *no = probe_case_unsupported(cases[i]);
 		memset(&results[i], 0, sizeof results[i]);
 		results[i].status = CS_SKIPPED;
-		snprintf(results[i].msg, sizeof results[i].msg, "metal: runs on the target machine (see %s.iso)", out);
+		if (no)
+			snprintf(results[i].msg, sizeof results[i].msg, "metal: %s", no);
+		else
+			snprintf(results[i].msg, sizeof results[i].msg, "metal: runs on the target machine (see %s.iso)", out);
+		if (!no)
+			run[nrun++] = cases[i];
 	}
 	if (metal_available(o, why, sizeof why)) {
 		fprintf(stderr, "nestvmx: metal backend unavailable: %s\n", why);
+		free(run);
 		return EXIT_UNAVAILABLE;
 	}
 	size_t blen;
-	uint8_t *batch = probe_batch_encode(cases, NULL, n, 0, &blen, why, sizeof why);
+	uint8_t *batch = probe_batch_encode(run, NULL, nrun, 0, &blen, why, sizeof why);
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(dir, sizeof dir, "%s/nestvmx-metal-XXXXXX", tmp);
 	int rc = EXIT_BACKEND;
 	if (!batch || !mkdtemp(dir)) {
 		fprintf(stderr, "nestvmx: metal: %s\n", batch ? "cannot create a temp dir" : why);
 		free(batch);
+		free(run);
 		return EXIT_BACKEND;
 	}
 	snprintf(p, sizeof p, "%s/iso/boot/grub", dir);
@@ -102,8 +114,8 @@ static int metal_run(const struct backend_opts *o, const struct rcase *const *ca
 	bad |= write_file(p, batch, blen);
 	snprintf(p, sizeof p, "%s.names", out);
 	FILE *f = fopen(p, "w");
-	for (size_t i = 0; f && i < n; i++)
-		fprintf(f, "%s\n", cases[i]->name);
+	for (size_t i = 0; f && i < nrun; i++)
+		fprintf(f, "%s\n", run[i]->name);
 	bad |= !f || fclose(f) != 0;
 	if (bad) {
 		fprintf(stderr, "nestvmx: metal: cannot write %s: %s\n", p, strerror(errno));
@@ -126,10 +138,11 @@ static int metal_run(const struct backend_opts *o, const struct rcase *const *ca
 	       "  or PXE/GRUB: multiboot probe.bin, module batch.bin, both inside the ISO's /boot),\n"
 	       "  with VT-x enabled in the firmware, and capture COM1 at 115200 8N1 until DONE.\n"
 	       "  Then: nestvmx collect LOG --batch %s.batch [--cases FILES...]\n",
-	       iso, n, out, out, iso, out);
+	       iso, nrun, out, out, iso, out);
 	rc = EXIT_UNAVAILABLE;
 out:
 	free(batch);
+	free(run);
 	probe_rmdir(dir);
 	return rc;
 }

@@ -373,6 +373,12 @@ static int add_batches(struct run *r, const struct rcase *const *cases, size_t n
 		memset(&results[i], 0, sizeof results[i]);
 		results[i].status = -1;
 		models[i] = r->vm->case_model(r->o, cases[i], &results[i]);
+		const char *why = models[i] ? probe_case_unsupported(cases[i]) : NULL;
+		if (why) {
+			models[i] = NULL;
+			results[i].status = CS_SKIPPED;
+			snprintf(results[i].msg, sizeof results[i].msg, "%s: %s", r->vm->name, why);
+		}
 	}
 	size_t max = (r->vm->max_batch ? r->vm->max_batch : PROBE_BATCH_MAX) - sizeof(struct probe_batch_hdr);
 	for (size_t i = 0; i < n; i++) {

@@ -22,6 +22,17 @@ static void put_op(struct probe_op *p, const struct rop *r, uint32_t nblock)
 	memcpy(p->a, r->a, sizeof p->a);
 }
 
+/* The probe runs L1 in IA-32e mode only (harness/probe/ is a 64-bit
+ * kernel whose exit path, handlers and tables are 64-bit), so it has no
+ * counterpart for ops that take L1 out of it. */
+const char *probe_case_unsupported(const struct rcase *c)
+{
+	for (uint32_t i = 0; i < c->nops; i++)
+		if (c->ops[i].op == OP_LEAVE_IA32E)
+			return "the probe runs L1 in IA-32e mode only (leave_ia32e)";
+	return NULL;
+}
+
 uint8_t *probe_batch_encode(const struct rcase *const *cases, const uint32_t *ids, size_t n,
 			    uint32_t flags, size_t *len, char *why, size_t whylen)
 {

@@ -138,6 +138,10 @@ static inline int probe_exit_advances(uint32_t reason, uint32_t intr)
 #include <stddef.h>
 #include "rcase.h"
 
+/* Why the probe kernel cannot run case c, or NULL when it can.  The one
+ * place that vets cases for the probe: the backends that boot it (bochs,
+ * kvm, metal) skip a case with this reason instead of sending it. */
+const char *probe_case_unsupported(const struct rcase *c);
 /* Encodes cases[0..n) as one batch; case k carries id ids[k] (NULL: k).
  * Returns a malloc'd buffer and its size in *len, or NULL with a reason
  * (a guest block too long, an operand the probe cannot carry, no memory). */

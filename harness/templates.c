@@ -78,7 +78,22 @@ static const struct tvals guest_real_state[] = {
 	{ VF_GUEST_IA32_EFER, 0 },
 };
 
-struct out { struct rop *r; size_t n, max; uint32_t line; };
+/* A 32-bit host in 32-bit protected mode with PAE paging, as L1 is after
+ * leave_ia32e (host address-space size 0, 26.2.4; 27.5: CS.L = 0,
+ * IA32_EFER.LMA = LME = 0), and a 32-bit protected-mode L2 with PAE
+ * paging through the same PDPT (26.3.1.1: IA-32e mode guest = 0, so
+ * CR4.PAE may be 1 and the PDPTEs are checked, 26.3.1.6).  L2's IDT is
+ * the 64-bit one: use it for entry and exit, not for event delivery. */
+static const struct tvals host32_state[] = {
+	{ VF_HOST_CR3, TM_L1_PAE_CR3 }, { VF_HOST_CS_SELECTOR, TM_SEL_CODE32 },
+	{ VF_HOST_IA32_EFER, 0 },
+};
+static const struct tvals guest32_state[] = {
+	{ VF_GUEST_CR3, TM_L1_PAE_CR3 }, { VF_GUEST_CS_SELECTOR, TM_SEL_CODE32 },
+	{ VF_GUEST_CS_AR_BYTES, TM_AR_CODE32 }, { VF_GUEST_IA32_EFER, 0 },
+};
+
+struct out { struct rop *r; size_t n, max; uint32_t line; bool split; };
 
 static void emit(struct out *o, uint16_t op, uint64_t a0, uint64_t a1)
 {
@@ -87,9 +102,18 @@ static void emit(struct out *o, uint16_t op, uint64_t a0, uint64_t a1)
 	o->n++;
 }
 
+/* For a 32-bit L1 (o->split), a 64-bit field takes two VMWRITEs: the
+ * full encoding writes bits 31:0 and clears 63:32, the high access type
+ * (encoding | 1) then writes bits 63:32 (24.11.2, 31.9.2.2). */
 static void vmwrite(struct out *o, enum vmcs_field f, uint64_t v)
 {
-	emit(o, OP_VMWRITE, vmcs_field_table[f].enc, v);
+	uint32_t enc = vmcs_field_table[f].enc;
+	if (!o->split || vmcs_field_table[f].width != W64) {
+		emit(o, OP_VMWRITE, enc, v);
+		return;
+	}
+	emit(o, OP_VMWRITE, enc, v & 0xffffffffu);
+	emit(o, OP_VMWRITE, enc | 1, v >> 32);
 }
 
 /* Fields a profile lacks (e.g. GUEST_IA32_EFER without the EFER controls)
@@ -101,7 +125,8 @@ static void write_all(struct out *o, const struct vmx_caps *c, const struct tval
 			vmwrite(o, t[i].f, t[i].v);
 }
 
-static void base64(struct out *o, const struct vmx_caps *c, uint32_t proc, uint32_t proc2, uint32_t entry)
+static void base(struct out *o, const struct vmx_caps *c, uint32_t proc, uint32_t proc2,
+		 uint32_t exit, uint32_t entry)
 {
 	emit(o, OP_VMCLEAR, TM_VMCS0, 0);
 	emit(o, OP_VMPTRLD, TM_VMCS0, 0);
@@ -109,12 +134,17 @@ static void base64(struct out *o, const struct vmx_caps *c, uint32_t proc, uint3
 	vmwrite(o, VF_CPU_BASED_VM_EXEC_CONTROL, caps_ctl_must1(c, CTL_PROC) | proc);
 	if (proc & PROC_SECONDARY)
 		vmwrite(o, VF_SECONDARY_VM_EXEC_CONTROL, caps_ctl_must1(c, CTL_PROC2) | proc2);
-	vmwrite(o, VF_VM_EXIT_CONTROLS, caps_ctl_must1(c, CTL_EXIT) | EXIT_HOST_64);
+	vmwrite(o, VF_VM_EXIT_CONTROLS, caps_ctl_must1(c, CTL_EXIT) | exit);
 	vmwrite(o, VF_VM_ENTRY_CONTROLS, caps_ctl_must1(c, CTL_ENTRY) | entry);
 	write_all(o, c, host_state, sizeof host_state / sizeof *host_state);
 	write_all(o, c, guest64_state, sizeof guest64_state / sizeof *guest64_state);
 	if (proc2 & PROC2_EPT)
 		vmwrite(o, VF_EPT_POINTER, TM_EPT_ROOT | EPTP_WB_4LEVEL);
+}
+
+static void base64(struct out *o, const struct vmx_caps *c, uint32_t proc, uint32_t proc2, uint32_t entry)
+{
+	base(o, c, proc, proc2, EXIT_HOST_64, entry);
 }
 
 static void t_vmcs64(struct out *o, const struct vmx_caps *c)
@@ -133,6 +163,14 @@ static void t_vmcs_unrestricted(struct out *o, const struct vmx_caps *c)
 	write_all(o, c, guest_real_state, sizeof guest_real_state / sizeof *guest_real_state);
 }
 
+static void t_vmcs32(struct out *o, const struct vmx_caps *c)
+{
+	o->split = true;
+	base(o, c, 0, 0, 0, 0);
+	write_all(o, c, host32_state, sizeof host32_state / sizeof *host32_state);
+	write_all(o, c, guest32_state, sizeof guest32_state / sizeof *guest32_state);
+}
+
 static void t_ept_identity(struct out *o, const struct vmx_caps *c)
 {
 	(void)c;
@@ -146,6 +184,7 @@ static const struct {
 	{ "vmcs64", t_vmcs64 },
 	{ "vmcs64_ept", t_vmcs64_ept },
 	{ "vmcs_unrestricted", t_vmcs_unrestricted },
+	{ "vmcs32", t_vmcs32 },
 	{ "ept_identity", t_ept_identity },
 };
 #define NTEMPLATES (sizeof templates / sizeof *templates)
@@ -156,7 +195,7 @@ int template_expand(const char *name, const struct vmx_caps *c, uint32_t line,
 	for (size_t i = 0; i < NTEMPLATES; i++) {
 		if (strcmp(templates[i].name, name) != 0)
 			continue;
-		struct out o = { out, 0, max, line };
+		struct out o = { out, 0, max, line, false };
 		templates[i].expand(&o, c);
 		return o.n > max ? -2 : (int)o.n;
 	}

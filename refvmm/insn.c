@@ -155,17 +155,22 @@ void insn_vmcs_put(struct refvmm *m, uint64_t region, int f, bool high, uint64_t
 		(void)mem_write64(&m->mem, slot, v);
 }
 
+/* Outside 64-bit mode VMREAD and VMWRITE have 32-bit operands (31.3):
+ * the field-encoding register is 32 bits; VMREAD of a longer field reads
+ * only its bits 31:0; VMWRITE to a longer field writes bits 31:0 and
+ * clears the rest (a 64-bit field's bits 63:32 are its high access type's,
+ * 24.11.2, 31.9.2).  l1_reg() cuts a register operand to that size. */
 void insn_vmread(struct refvmm *m, const struct rop *op)
 {
 	bool high = false;
 	REQUIRE(m, INSN_VMREAD_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMREAD_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_VMREAD_NO_CURRENT, m->vmx.current != VMCS_NONE);
-	int f = insn_vmcs_field(m, op->a[0], &high);
+	int f = insn_vmcs_field(m, l1_reg(&m->cpu, op->a[0]), &high);
 	REQUIRE(m, INSN_VMREAD_UNSUPPORTED, f >= 0);
 	m->res->nalt = 1;
 	m->res->alt[0] = (struct outcome){ .kind = OUT_VALUE,
-					   .value = insn_vmcs_get(m, m->vmx.current, f, high) };
+		.value = l1_reg(&m->cpu, insn_vmcs_get(m, m->vmx.current, f, high)) };
 }
 
 void insn_vmwrite(struct refvmm *m, const struct rop *op)
@@ -174,10 +179,10 @@ void insn_vmwrite(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_VMWRITE_NOT_VMX, m->vmx.on);
 	REQUIRE(m, INSN_VMWRITE_CPL, m->cpu.cpl == 0);
 	REQUIRE(m, INSN_VMWRITE_NO_CURRENT, m->vmx.current != VMCS_NONE);
-	int f = insn_vmcs_field(m, op->a[0], &high);
+	int f = insn_vmcs_field(m, l1_reg(&m->cpu, op->a[0]), &high);
 	REQUIRE(m, INSN_VMWRITE_UNSUPPORTED, f >= 0);
 	REQUIRE(m, INSN_VMWRITE_READ_ONLY, insn_vmcs_writable(m, f));
-	insn_vmcs_put(m, m->vmx.current, f, high, op->a[1]);
+	insn_vmcs_put(m, m->vmx.current, f, high, l1_reg(&m->cpu, op->a[1]));
 	if (f == VF_GUEST_RIP)
 		m->vmx.guest_rip_written = true;
 	insn_ok(m);

@@ -26,6 +26,25 @@ void insn_vmcs_put(struct refvmm *m, uint64_t region, int f, bool high, uint64_t
 typedef void insn_fn(struct refvmm *m, const struct rop *op);
 insn_fn insn_vmxon, insn_vmxoff, insn_vmclear, insn_vmptrld, insn_vmptrst,
 	insn_vmread, insn_vmwrite, insn_vmlaunch, insn_invept, insn_invvpid,
-	insn_vmfunc, insn_vmcall, insn_rdmsr, insn_wrmsr, insn_mov_cr;
+	insn_vmfunc, insn_vmcall, insn_rdmsr, insn_wrmsr, insn_mov_cr,
+	insn_leave_ia32e;
+
+/* L1's operating mode (l1_mode.c): IA-32e mode is IA32_EFER.LMA = 1
+ * (2.2.1); 64-bit mode is IA-32e mode with CS.L = 1, where register
+ * operands are 64 bits; elsewhere (compatibility mode, 32-bit protected
+ * mode) they are 32 bits (vol. 1, 3.6). */
+#define EFER_LMA_BIT (1ull << 10)
+static inline bool l1_ia32e(const struct cpu_state *c) { return c->efer & EFER_LMA_BIT; }
+static inline bool l1_64bit(const struct cpu_state *c)
+{
+	return l1_ia32e(c) && (c->seg[SEG_CS].ar & (1u << 13));
+}
+/* A register operand as the current operand size leaves it. */
+static inline uint64_t l1_reg(const struct cpu_state *c, uint64_t v)
+{
+	return l1_64bit(c) ? v : (uint32_t)v;
+}
+/* 4.4.1: the four PDPTEs at CR3[31:5] are loadable (pae_pdpte_valid). */
+bool l1_pdptes_ok(const struct refvmm *m, uint64_t cr3);
 
 #endif

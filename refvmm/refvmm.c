@@ -156,6 +156,7 @@ static op_fn *const l1_ops[OP_COUNT] = {
 	[OP_VMCALL] = insn_vmcall, [OP_RDMSR] = insn_rdmsr, [OP_WRMSR] = insn_wrmsr,
 	[OP_MOV_CR] = insn_mov_cr, [OP_WRITE32] = op_write, [OP_WRITE64] = op_write,
 	[OP_CPL] = op_cpl, [OP_GUEST] = op_guest, [OP_MOV_SS] = op_mov_ss,
+	[OP_LEAVE_IA32E] = insn_leave_ia32e,
 };
 
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)

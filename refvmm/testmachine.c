@@ -78,6 +78,13 @@ static int identity_map(struct mem *mem, struct page *p, uint64_t root, uint64_t
 	return store(mem, root + 0x2000, p);
 }
 
+/* The PAE PDPT of an L1 outside IA-32e mode: entry 0 -> the identity PD. */
+static int pae_pdpt(struct mem *mem, struct page *p)
+{
+	put64(p, 0, (TM_PAGE_TABLES + 0x2000) | TM_PDPTE_PAE);
+	return store(mem, TM_L1_PAE_PDPT, p);
+}
+
 int tm_build_memory(struct mem *mem, uint32_t revision)
 {
 	static const uint64_t regions[] = { TM_VMXON_REGION, TM_VMCS0, TM_VMCS1, TM_SHADOW_VMCS };
@@ -92,7 +99,8 @@ int tm_build_memory(struct mem *mem, uint32_t revision)
 		       "the guest IDT and its stubs are one page each");
 	if (gdt_tss(mem, &p) || guest_idt(mem, &p) ||
 	    identity_map(mem, &p, TM_PAGE_TABLES, TM_PTE_DIR, TM_PTE_2M) ||
-	    identity_map(mem, &p, TM_EPT_ROOT, TM_EPTE_DIR, TM_EPTE_2M))
+	    identity_map(mem, &p, TM_EPT_ROOT, TM_EPTE_DIR, TM_EPTE_2M) ||
+	    pae_pdpt(mem, &p))
 		return -1;
 	return 0;
 }

@@ -44,6 +44,13 @@
 #define TM_GUEST_IDT_STUBS  0x00424000  /* gate n -> stub at +16*n: vmcall; iretq */
 #define TM_GUEST_STUB_SIZE  16
 
+/* PAE paging for an L1 that left IA-32e mode (op leave_ia32e): a 4-entry
+ * page-directory-pointer table (4.4.1) whose entry 0 points at the 1-GiB
+ * identity page directory of TM_PAGE_TABLES (+0x2000); entries 1-3 are
+ * not present.  The IA-32e PDPT cannot serve: PAE PDPTEs reserve bits
+ * 2:1 and 8:5, which the IA-32e entry sets (R/W). */
+#define TM_L1_PAE_PDPT      0x00427000
+
 /* Paging: 4-level, identity map of the first 1 GiB with 2 MiB pages.
  * L1 and L2 both use it (HOST_CR3 == GUEST_CR3 == TM_PAGE_TABLES). */
 #define TM_PAGE_TABLES      0x00428000  /* PML4; PDPT +0x1000; PD +0x2000 */
@@ -77,6 +84,7 @@
 
 /* Access rights as VMX encodes them (SDM 24.4.1, Table 24-2). */
 #define TM_AR_CODE64        0xa09b
+#define TM_AR_CODE32        0xc09b  /* TM_SEL_CODE32: D = 1, G = 1 */
 #define TM_AR_DATA          0xc093
 #define TM_AR_TSS64_BUSY    0x008b
 #define TM_AR_UNUSABLE      0x10000
@@ -90,12 +98,14 @@
  * each stub is TM_GUEST_STUB_BYTES, padded with 0xf4 (hlt).
  * Page tables: PML4[0] -> PDPT (0x...3 = P|RW), PDPT[0] -> PD, PD[i] =
  * i*2MiB | 0x83 (P|RW|PS).  EPT: PML4[0] -> EPT_PDPT | 7, PDPT[0] ->
- * EPT_PD | 7, PD[i] = i*2MiB | 0xb7 (RWX | WB memory type | PS). */
+ * EPT_PD | 7, PD[i] = i*2MiB | 0xb7 (RWX | WB memory type | PS).
+ * L1_PAE_PDPT[0] = (PAGE_TABLES + 0x2000) | 0x1 (P), [1..3] = 0. */
 #define TM_GUEST_STUB_BYTES "\x0f\x01\xc1\x48\xcf"   /* vmcall; iretq */
 #define TM_PTE_DIR          0x3ULL
 #define TM_PTE_2M           0x83ULL
 #define TM_EPTE_DIR         0x7ULL
 #define TM_EPTE_2M          0xb7ULL
+#define TM_PDPTE_PAE        0x1ULL
 
 /* ---- L1 state at the start of every case ---- */
 #define TM_L1_CR0           0x80000031ULL  /* PG | NE | ET | PE */
@@ -106,5 +116,8 @@
 #define TM_L1_RFLAGS        0x00000002ULL
 #define TM_L1_DR7           0x00000400ULL
 #define TM_L1_FEATURE_CONTROL 0x5ULL      /* lock | VMX outside SMX */
+/* After leave_ia32e: CS = TM_SEL_CODE32, CR3 = TM_L1_PAE_PDPT, CR4.PCIDE
+ * = 0, IA32_EFER.LME = LMA = 0; CR0 and the rest as above. */
+#define TM_L1_PAE_CR3       TM_L1_PAE_PDPT
 
 #endif

@@ -39,6 +39,15 @@ static inline bool pat_valid(uint64_t pat)
 	return true;
 }
 
+/* A PAE page-directory-pointer-table entry (4.4.1, Table 4-8): a present
+ * one sets none of the reserved bits 2:1 and 8:5 nor any bit at or above
+ * MAXPHYADDR.  MOV to CR0/CR3/CR4 loading the PDPTEs (insn_misc.c) and VM
+ * entry's PDPTE checks (26.3.1.6) hold PDPTEs to this. */
+static inline bool pae_pdpte_valid(const struct vmx_caps *caps, uint64_t e)
+{
+	return !(e & 1) || !(e & (0x1e6ull | caps_phys_mask(caps)));
+}
+
 /* Interruptibility-state bits (Table 24-3). */
 #define BLOCK_STI    1u
 #define BLOCK_MOVSS  2u

@@ -43,6 +43,7 @@ static void build_paging(void)
 	Q(TM_PAGE_TABLES + 0x1000)[0] = (TM_PAGE_TABLES + 0x2000) | TM_PTE_DIR;
 	Q(TM_EPT_ROOT)[0] = TM_EPT_PDPT | TM_EPTE_DIR;
 	Q(TM_EPT_PDPT)[0] = TM_EPT_PD | TM_EPTE_DIR;
+	Q(TM_L1_PAE_PDPT)[0] = (TM_PAGE_TABLES + 0x2000) | TM_PDPTE_PAE;
 	for (uint64_t i = 0; i < 512; i++) {
 		if (i) {
 			Q(TM_PAGE_TABLES)[i] = 0;
@@ -115,7 +116,8 @@ void tm_build(uint32_t revision)
 		*(volatile uint32_t *)(uintptr_t)rev_at[i] = revision & 0x7fffffff;
 	if (was_dirty(TM_GDT, TM_GUEST_IDT_STUBS + 0x1000 - TM_GDT))
 		build_tables();
-	if (was_dirty(TM_EPT_ROOT, 0x3000) || was_dirty(TM_PAGE_TABLES, 0x3000))
+	if (was_dirty(TM_EPT_ROOT, 0x3000) || was_dirty(TM_PAGE_TABLES, 0x3000) ||
+	    was_dirty(TM_L1_PAE_PDPT, 0x1000))
 		build_paging();
 	if (was_dirty(TM_HOST_RIP, 16))
 		build_exit_jump();

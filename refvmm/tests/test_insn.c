@@ -99,6 +99,12 @@ static const struct insn_case cases[] = {
 	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x16), FV(28) },         /* walk length 3 */
 	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, TM_EPT_ROOT | 0x11e), FV(28) },        /* bit 8 reserved */
 	{ R_INSN_INVEPT_EPTP, CUR, {{0}}, OPX(INVEPT, 1, (1ULL << 40) | 0x1e), FV(28) },        /* beyond MAXPHYADDR 40 */
+	/* L1 outside IA-32e mode (leave_ia32e; more in test_l1_mode.c) */
+	{ R_INSN_LEAVE_IA32E_CPL, NOCUR, { OPX(CPL, 3) }, OPX(LEAVE_IA32E),
+	  { .kind = OUT_FAULT, .vector = 13, .have = OUTF_ERRCODE, .num = TM_SEL_CODE32 } },
+	{ R_INSN_MOVCR_CR4_PCIDE_LEGACY, NOCUR, { OPX(LEAVE_IA32E) }, OPX(MOV_CR, 4, 0x22020), GP0 },
+	{ R_INSN_MOVCR_PAE_PDPTE, NOCUR, { OPX(LEAVE_IA32E), OPX(WRITE64, TM_SCRATCH, 0x42a003) },
+	  OPX(MOV_CR, 3, TM_SCRATCH), GP0 },   /* PDPTE bit 1 reserved */
 };
 #define NCASES (sizeof cases / sizeof *cases)
 

@@ -38,6 +38,9 @@ START_TEST(test_regions_and_tables)
 	ck_assert_uint_eq(rd64(m, TM_EPT_ROOT), TM_EPT_PDPT | 7);
 	ck_assert_uint_eq(rd64(m, TM_EPT_PDPT), TM_EPT_PD | 7);
 	ck_assert_uint_eq(rd64(m, TM_EPT_PD + 8 * 3), (3ULL << 21) | 0xb7);
+	/* L1's PAE PDPT (leave_ia32e): entry 0 -> the identity PD, P only */
+	ck_assert_uint_eq(rd64(m, TM_L1_PAE_PDPT), 0x42a001);
+	ck_assert_uint_eq(rd64(m, TM_L1_PAE_PDPT + 8), 0);
 	/* everything else is zero, e.g. the bitmaps and the PML4's other entries */
 	ck_assert_uint_eq(rd64(m, TM_MSR_BITMAP), 0);
 	ck_assert_uint_eq(rd64(m, TM_PAGE_TABLES + 8), 0);
