@@ -64,7 +64,7 @@ static void entry_fail(struct refvmm *m, unsigned first_rule)
 		}
 }
 
-void vmentry(struct refvmm *m, bool launch)
+static void entry_op(struct refvmm *m, bool launch)
 {
 	uint32_t c0 = class_fires(m, RC_ENTRY_CTL), h0 = class_fires(m, RC_ENTRY_HOST);
 	entry_check_controls(m);
@@ -98,4 +98,13 @@ void vmentry(struct refvmm *m, bool launch)
 	guest_run(m);
 	if (nmi_sti)
 		result_add_alt(m, (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = 33, .have = EXF_QUAL, .qual = 3 });
+}
+
+/* The whole entry op with the current VMCS's page pinned (vmcs_access.h):
+ * its fields are read and written in place, checks and exit alike. */
+void vmentry(struct refvmm *m, bool launch)
+{
+	vmcs_pin(m);
+	entry_op(m, launch);
+	vmcs_unpin(m);
 }

@@ -23,7 +23,7 @@ static inline uint64_t gv(const struct refvmm *m, enum vmcs_field f)
 
 static inline void gw(struct refvmm *m, enum vmcs_field f, uint64_t v)
 {
-	vmcs_put(m, f, v & vmcs_width_mask((enum vmcs_width)vmcs_field_table[f].width));
+	vmcs_put(m, f, v & vmcs_field_mask(f));
 }
 
 /* Primary processor-based controls, Table 24-6. */

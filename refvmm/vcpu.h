@@ -111,8 +111,11 @@ enum {
 
 /* A direct pointer to the current VMCS region (vmcs_access.h): usable
  * while pa == vmx.current and gen == mem.gen, else field access goes
- * through the memory hash.  A cache only: a zeroed one is simply empty. */
-struct vmcs_cache { uint64_t pa, gen; uint8_t *data; };
+ * through the memory hash.  A cache only: a zeroed one is simply empty.
+ * pinned: the same pointer, held for the length of one VM-entry op
+ * (vmentry, entry.c), where neither the current VMCS nor its private
+ * page can change; NULL outside. */
+struct vmcs_cache { uint64_t pa, gen; uint8_t *data, *pinned; };
 
 struct refvmm {
 	struct vmx_caps caps;

@@ -17,7 +17,39 @@ void vmcs_cache_refresh(struct refvmm *m);
 static inline uint8_t *vmcs_cached(const struct refvmm *m)
 {
 	const struct vmcs_cache *c = &m->vcache;
+	if (c->pinned)
+		return c->pinned;
 	return c->data && c->pa == m->vmx.current && c->gen == m->mem.gen ? c->data : NULL;
+}
+
+/* For one VM-entry op (vmentry): the region's page, once cached, is a
+ * private copy (mem.c copies a snapshot page on its first write), whose
+ * pointer only reset, snapshot or rewind change, never an op; and no
+ * operation inside an entry (checks, L2, the exit) changes the current
+ * VMCS.  So the cached pointer holds without the pa/gen test. */
+static inline void vmcs_pin(struct refvmm *m)
+{
+	m->vcache.pinned = NULL;
+	if (!vmcs_cached(m))
+		vmcs_cache_refresh(m);
+	m->vcache.pinned = vmcs_cached(m);
+}
+
+static inline void vmcs_unpin(struct refvmm *m)
+{
+	m->vcache.pinned = NULL;
+}
+
+/* Value mask of field f: a const table, so that a constant f folds. */
+static const uint8_t vmcs_field_width[VF_COUNT] = {
+#define VMCS_FIELD(name, enc, width, type, feat) [VF_##name] = (width),
+#include "vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+static inline uint64_t vmcs_field_mask(enum vmcs_field f)
+{
+	return vmcs_width_mask((enum vmcs_width)vmcs_field_width[f]);
 }
 
 /* Field f of the current VMCS, all 64 bits as stored. */
