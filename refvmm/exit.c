@@ -2,7 +2,9 @@
  * (27.3), MSR store (27.4), loading host state (27.5), MSR load and VMX
  * abort (27.5.x / 27.7). */
 #include <string.h>
+#include "entry.h"
 #include "guest_priv.h"
+#include "insn.h"
 
 /* 27.2: fields the exit defines get their values; the qualification is
  * cleared for exits that define none (27.2.1); interruption and
@@ -206,16 +208,43 @@ static void vmx_abort(struct refvmm *m, uint32_t indicator)
 	}
 }
 
-static bool leave_nonroot(struct refvmm *m)
+/* 27.5.4: an exit to a host with PAE paging (host CR4.PAE = 1, host
+ * address-space size 0) must check the PDPTEs at host CR3 when PAE paging
+ * was not in use before the exit or CR3 changes, and may check them
+ * otherwise; the checks of MOV to CR3 (4.4.1), a failure a VMX abort with
+ * indicator 2 (27.7).  0: the PDPTEs load; 1: they may (the SDM allows an
+ * abort too); 2: abort. */
+static int host_pdptes(struct refvmm *m, uint32_t exitc, bool was_pae, uint64_t was_cr3)
+{
+	uint64_t cr3 = gv(m, VF_HOST_CR3);
+	if (exitc & EXIT_HOST_64 || !(gv(m, VF_HOST_CR4) & (1u << 5)))
+		return 0;
+	if (CHECK(m, EXIT_ABORT_HOST_PDPTE, l1_pdptes_ok(m, cr3)))
+		return 0;
+	return !was_pae || was_cr3 != cr3 ? 2 : 1;
+}
+
+/* L1's state from the host-state area, then the MSR-load area.  0 after
+ * a VMX abort, 1 when L1 runs on, 2 when it runs on but a VMX abort is
+ * allowed as well (host_pdptes). */
+static int leave_nonroot(struct refvmm *m)
 {
 	uint32_t exitc = (uint32_t)gv(m, VF_VM_EXIT_CONTROLS);
+	const struct cpu_state *c = &m->cpu;
+	bool was_pae = (c->cr0 >> 31 & 1) && (c->cr4 >> 5 & 1) && !(c->efer >> 10 & 1);
+	uint64_t was_cr3 = c->cr3;
 	load_host(m, exitc);
 	m->vmx.nonroot = false;
+	int pdpte = host_pdptes(m, exitc, was_pae, was_cr3);
+	if (pdpte == 2) {
+		vmx_abort(m, 2);
+		return 0;
+	}
 	if (!load_msrs(m)) {
 		vmx_abort(m, 4);
-		return false;
+		return 0;
 	}
-	return true;
+	return pdpte ? 2 : 1;
 }
 
 /* Exits whose instruction length is that of an instruction the guest
@@ -254,7 +283,8 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
 	 * not count, so the saved value is the loaded one (already there) */
 	m->vmx.exit_advance = e->have & EXF_LEN && advances(e->reason) ? (uint8_t)e->len : 0;
 	m->vmx.guest_rip_written = false;
-	if (!leave_nonroot(m))
+	int left = leave_nonroot(m);
+	if (!left)
 		return;
 	if (m->res) {
 		m->res->nalt = 1;
@@ -264,6 +294,8 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
 			.intr = e->intr, .intr_err = e->intr_err, .idt = e->idt, .idt_err = e->idt_err,
 		};
 	}
+	if (left == 2)
+		result_add_alt(m, (struct outcome){ .kind = OUT_ABORT, .num = 2 });
 }
 
 /* 26.8: VM-entry failure after the guest-state checks: reason with bit 31,
@@ -274,11 +306,14 @@ void vmexit_entry_fail(struct refvmm *m, uint32_t reason, uint64_t qual)
 	gw(m, VF_EXIT_QUALIFICATION, qual);
 	m->vmx.exit_advance = 0;
 	m->vmx.guest_rip_written = false;
-	if (!leave_nonroot(m))
+	int left = leave_nonroot(m);
+	if (!left)
 		return;
 	if (m->res) {
 		m->res->nalt = 1;
 		m->res->alt[0] = (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = reason & 0xffff,
 						   .have = EXF_QUAL, .qual = qual };
 	}
+	if (left == 2)
+		result_add_alt(m, (struct outcome){ .kind = OUT_ABORT, .num = 2 });
 }

@@ -284,6 +284,60 @@ START_TEST(test_rip_high_across_vmxoff)
 }
 END_TEST
 
+/* 27.5.4: an exit to a PAE host checks the PDPTEs at host CR3: must when
+ * CR3 changes (VMX abort 2, indicator in the VMCS region), may when L2
+ * used PAE paging with the same CR3 (the exit, or abort 2). */
+START_TEST(test_exit_host_pdptes)
+{
+	struct refvmm *m = machine(true, true);
+	run_ok(m, OPX(WRITE64, TM_SCRATCH, 0x42a001));
+	run_ok(m, OPX(WRITE64, TM_SCRATCH + 16, 0x21));   /* PDPTE 2: bit 5 reserved */
+	gw(m, VF_HOST_CR3, TM_SCRATCH);
+	struct result r = run(m, OPX(VMLAUNCH));
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_ABORT && r.alt[0].num == 2);
+	ck_assert_uint_eq(mem_read32(&m->mem, TM_VMCS0 + 4), 2);
+	refvmm_destroy(m);
+
+	m = machine(true, true);
+	run_ok(m, OPX(WRITE64, TM_SCRATCH, 0x42a001));
+	run_ok(m, OPX(WRITE64, TM_SCRATCH + 16, 0x21));
+	gw(m, VF_HOST_CR3, TM_SCRATCH);
+	gw(m, VF_GUEST_CR3, TM_SCRATCH);
+	/* L2 on the same CR3 without EPT: the entry's own PDPTE check fails
+	 * first (26.3.1.6, exit 33 qualification 2), and its host-state load
+	 * then changes CR3 from L1's: must check, abort */
+	r = run(m, OPX(VMLAUNCH));
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_ABORT && r.alt[0].num == 2);
+	refvmm_destroy(m);
+
+	/* with EPT L2's PDPTEs come from the guest PDPTE fields, so L2 runs
+	 * in PAE paging on the bad CR3, and the exit to that same CR3 may
+	 * check: the exit (the model's primary) or abort 2 */
+	m = machine(true, true);
+	run_ok(m, OPX(WRITE64, TM_SCRATCH, 0x42a001));
+	run_ok(m, OPX(WRITE64, TM_SCRATCH + 16, 0x21));
+	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, gv(m, VF_CPU_BASED_VM_EXEC_CONTROL) | 1u << 31);
+	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, 1u << 1);
+	gw(m, VF_EPT_POINTER, TM_EPT_ROOT | 0x1e);
+	gw(m, VF_GUEST_PDPTR0, 0x42a001);
+	gw(m, VF_HOST_CR3, TM_SCRATCH);
+	gw(m, VF_GUEST_CR3, TM_SCRATCH);
+	r = run(m, OPX(VMLAUNCH));
+	ck_assert_uint_eq(r.nalt, 2);
+	ck_assert(r.alt[0].kind == OUT_EXIT && r.alt[0].num == 18);
+	ck_assert(r.alt[1].kind == OUT_ABORT && r.alt[1].num == 2);
+	ck_assert_uint_eq(m->cpu.cr3, TM_SCRATCH);
+	/* and with a good PDPT there the exit alone */
+	run_ok(m, OPX(WRITE64, TM_SCRATCH + 16, 0));
+	run_ok(m, OPX(VMCLEAR, TM_VMCS0));
+	run_ok(m, OPX(VMPTRLD, TM_VMCS0));
+	m->cpu.cr3 = TM_L1_PAE_PDPT;
+	r = run(m, OPX(VMLAUNCH));
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_EXIT && r.alt[0].num == 18);
+	refvmm_destroy(m);
+}
+END_TEST
+
 static Suite *l1_mode_suite(void)
 {
 	Suite *s = suite_create("l1_mode");
@@ -297,6 +351,7 @@ static Suite *l1_mode_suite(void)
 	tcase_add_test(t, test_baseline_entry_exit);
 	tcase_add_loop_test(t, test_host_rule, 0, (int)(sizeof host_cases / sizeof *host_cases));
 	tcase_add_test(t, test_rip_high_across_vmxoff);
+	tcase_add_test(t, test_exit_host_pdptes);
 	suite_add_tcase(s, t);
 	return s;
 }
