@@ -1,12 +1,14 @@
 # Generates the const table of built-in capability profiles from profile
 # text files (format: refvmm/caps_text.c).  Sections of the same name in
-# later files add to the first.  POSIX awk; refuses anything it does not
+# later files add to the first; "from BASE" as the first line of a section
+# starts it as a copy of the earlier profile BASE, whose facts the lines
+# after it may each replace once.  POSIX awk; refuses anything it does not
 # understand, so a malformed corpus breaks the build instead of a profile.
-# The C compiler checks the numbers (designated indices, -Woverflow, and
-# -Woverride-init for a fact given twice); test_caps checks the result
-# against caps_parse_all of the same files.
+# The C compiler checks the numbers (designated indices, -Woverflow); this
+# script refuses a fact given twice; test_caps checks the result against
+# caps_parse_all of the same files.
 #
-#   awk -f refvmm/caps_gen.awk corpora/caps/bochs-caps.txt corpora/caps/bochs-caps-extra.txt
+#   awk -f refvmm/caps_gen.awk corpora/caps/bochs-caps.txt corpora/caps/bochs-caps-extra.txt ...
 
 function die(msg) {
 	printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"
@@ -20,31 +22,49 @@ function num(s) {
 	return s
 }
 
+# The value of a number as num() accepts it (POSIX awk has no strtonum).
+function value(s,    v, i, d) {
+	if (s ~ /^0[xX]/) {
+		v = 0
+		s = tolower(substr(s, 3))
+		for (i = 1; i <= length(s); i++) {
+			d = index("0123456789abcdef", substr(s, i, 1)) - 1
+			v = v * 16 + d
+		}
+		return v
+	}
+	return s + 0
+}
+
 # C field for CPUID leaf/register, "" when the format does not keep it.
 function cpuid_field(leaf, reg,    l) {
-	l = tolower(leaf)
-	sub(/^0x/, "", l)
-	sub(/^0+/, "", l)
+	l = value(leaf)
 	reg = tolower(reg)
-	if (l == "1" && reg ~ /^e[acd]x$/) return "cpuid1_" reg
-	if (l == "7" && reg ~ /^e[bc]x$/) return "cpuid7_" reg
-	if (l == "80000008" && reg == "eax") return "leaf80000008"
+	if (l == 1 && reg ~ /^e[acd]x$/) return "cpuid1_" reg
+	if (l == 7 && reg ~ /^e[bc]x$/) return "cpuid7_" reg
+	if (l == 2147483656 && reg == "eax") return "leaf80000008"
 	return ""
 }
 
-function add(line) {
+# One fact of the current section: key names it (a C field, or "msr:0xN").
+function set(key, text, pres,    k) {
 	if (cur == "")
 		die("outside a [profile] section")
-	body[cur] = body[cur] line "\n"
+	k = cur SUBSEP key
+	if (k in val && !(k in inherited))
+		die("'" key "' given twice in [" cur "]")
+	if (!(k in val))
+		keys[cur] = keys[cur] (keys[cur] == "" ? "" : " ") key
+	delete inherited[k]
+	val[k] = text
+	present[k] = pres
 }
 
 function add_cpuid(field, v) {
-	if (field == "leaf80000008") {
-		add("\t\t.maxphyaddr = (" v ") & 0xff,")
-		add("\t\t.linaddr = ((" v ") >> 8) & 0xff,")
-	} else {
-		add("\t\t." field " = " v ",")
-	}
+	if (field == "leaf80000008")
+		set(field, "\t\t.maxphyaddr = (" v ") & 0xff,\n\t\t.linaddr = ((" v ") >> 8) & 0xff,", 0)
+	else
+		set(field, "\t\t." field " = " v ",", 0)
 }
 
 /^[ \t]*$/ { next }
@@ -55,7 +75,7 @@ function add_cpuid(field, v) {
 		split(substr($0, index($0, "CPUID.") + 6), a, ".")
 		reg = a[2]
 		sub(/[ \t]*=.*/, "", reg)
-		f = cpuid_field(a[1], reg)
+		f = cpuid_field("0x" a[1], reg)
 		if (f != "") {
 			v = $0
 			sub(/^[^=]*=[ \t]*/, "", v)
@@ -72,9 +92,27 @@ function add_cpuid(field, v) {
 	cur = $0
 	sub(/^\[/, "", cur)
 	sub(/\].*/, "", cur)
-	if (!(cur in body)) {
+	if (!(cur in known)) {
 		order[n++] = cur
-		body[cur] = ""
+		known[cur] = 1
+		keys[cur] = ""
+	}
+	next
+}
+
+tolower($1) == "from" {
+	if (NF != 2)
+		die("expected: from PROFILE")
+	if (cur == "")
+		die("outside a [profile] section")
+	if (keys[cur] != "")
+		die("'from' must be the first line of [" cur "]")
+	if ($2 == cur || !($2 in known))
+		die("'from': no earlier profile [" $2 "]")
+	nk = split(keys[$2], ks, " ")
+	for (i = 1; i <= nk; i++) {
+		set(ks[i], val[$2 SUBSEP ks[i]], present[$2 SUBSEP ks[i]])
+		inherited[cur SUBSEP ks[i]] = 1
 	}
 	next
 }
@@ -92,18 +130,16 @@ tolower($1) == "cpuid" {
 {
 	if (NF < 2 || NF > 3)
 		die("expected: MSR VALUE|absent [NAME]")
-	msr = num($1)
-	if (tolower(msr) == "0x3a" || msr == "58") {
-		add("\t\t.feature_control = UINT64_C(" num($2) "),")
+	msr = sprintf("0x%x", value(num($1)))
+	if (msr == "0x3a") {
+		set("feature_control", "\t\t.feature_control = UINT64_C(" num($2) "),", 0)
 		next
 	}
 	idx = "[" msr " - CAP_MSR_FIRST]"
-	if ($2 == "absent") {
-		add("\t\t.msr" idx " = 0,")
-	} else {
-		add("\t\t.msr" idx " = UINT64_C(" num($2) "),")
-		present[cur] = present[cur] " | (1u << (" msr " - CAP_MSR_FIRST))"
-	}
+	if ($2 == "absent")
+		set("msr:" msr, "\t\t.msr" idx " = 0,", 0)
+	else
+		set("msr:" msr, "\t\t.msr" idx " = UINT64_C(" num($2) "),", 1)
 }
 
 END {
@@ -117,8 +153,16 @@ END {
 		s = order[i]
 		print "\t{"
 		print "\t\t.name = \"" s "\","
-		printf "%s", body[s]
-		print "\t\t.present = 0" present[s] ","
+		nk = split(keys[s], ks, " ")
+		bits = ""
+		for (j = 1; j <= nk; j++) {
+			print val[s SUBSEP ks[j]]
+			if (present[s SUBSEP ks[j]]) {
+				split(ks[j], mk, ":")
+				bits = bits " | (1u << (" mk[2] " - CAP_MSR_FIRST))"
+			}
+		}
+		print "\t\t.present = 0" bits ","
 		print "\t},"
 	}
 	print "};"

@@ -10,6 +10,13 @@
  *   cpuid 0x80000008 eax 0x00003028     CPUID leaf (sub-leaf 0) register value
  *   0x3a 0x5 IA32_FEATURE_CONTROL       as firmware left it
  *
+ * and one for profiles derived from another (corpora/caps/variants.txt):
+ *
+ *   from bochs-corei7_skylake_x         first line of a section: start as a
+ *                                       copy of that profile (an earlier
+ *                                       section, else a built-in); each
+ *                                       line after it replaces one fact
+ *
  * Kept CPUID facts: 1.EAX 1.ECX 1.EDX 7.EBX 7.ECX 80000008.EAX (bits 15:0:
  * MAXPHYADDR and linear-address width).  Input is hostile: every error is
  * reported as "line:col: message", nothing is trusted. */
@@ -37,7 +44,7 @@ struct parser {
 	size_t errlen;
 	/* per profile: what was already given, to refuse duplicates */
 	uint32_t msr_seen, cpuid_seen;
-	bool fc_seen;
+	bool fc_seen, from_seen;
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -275,22 +282,61 @@ static int section_line(struct parser *p, struct vmx_caps *c, const char *s)
 	memset(c, 0, sizeof *c);
 	memcpy(c->name, nt, (size_t)(ne - nt));
 	p->msr_seen = p->cpuid_seen = 0;
-	p->fc_seen = false;
+	p->fc_seen = p->from_seen = false;
 	return 0;
 }
 
 static bool profile_started(const struct parser *p)
 {
-	return p->msr_seen || p->cpuid_seen || p->fc_seen;
+	return p->msr_seen || p->cpuid_seen || p->fc_seen || p->from_seen;
 }
 
-/* One line of a profile body: "cpuid ..." or an MSR line. */
-static int body_line(struct parser *p, struct vmx_caps *c, const char *t)
+/* "from NAME": *c becomes a copy of profile NAME: one of the nearlier
+ * profiles parsed before it (earlier[]), else a built-in; it keeps its
+ * own name.  The facts it copies are not "seen": a later line may replace
+ * each once. */
+static int from_line(struct parser *p, struct vmx_caps *c, const char *s,
+		     const struct vmx_caps *earlier, size_t nearlier)
+{
+	const char *nt, *e = p->end;
+	size_t nn = token(&s, e, &nt);
+	if (nn == 0)
+		return fail(p, nt, "expected: from PROFILE");
+	const char *rest = skip_blank(s, e);
+	if (rest < e)
+		return fail(p, rest, "trailing text");
+	if (profile_started(p))
+		return fail(p, nt, "'from' must be the first line of a profile");
+	const struct vmx_caps *base = NULL;
+	for (size_t i = 0; i < nearlier && !base; i++)
+		if (strlen(earlier[i].name) == nn && strncmp(earlier[i].name, nt, nn) == 0)
+			base = &earlier[i];
+	char name[sizeof c->name];
+	if (!base && nn < sizeof name) {
+		memcpy(name, nt, nn);
+		name[nn] = '\0';
+		base = caps_builtin(name);
+	}
+	if (!base || (c->name[0] && strcmp(base->name, c->name) == 0))
+		return fail(p, nt, "'from': no earlier or built-in profile '%.*s'",
+			    (int)(nn > 40 ? 40 : nn), nt);
+	memcpy(name, c->name, sizeof name);
+	*c = *base;
+	memcpy(c->name, name, sizeof name);
+	p->from_seen = true;
+	return 0;
+}
+
+/* One line of a profile body: "cpuid ...", "from ..." or an MSR line. */
+static int body_line(struct parser *p, struct vmx_caps *c, const char *t,
+		     const struct vmx_caps *earlier, size_t nearlier)
 {
 	const char *s = t, *w;
 	size_t n = token(&s, p->end, &w);
 	if (tok_is(w, n, "cpuid"))
 		return cpuid_line(p, c, s);
+	if (tok_is(w, n, "from"))
+		return from_line(p, c, s, earlier, nearlier);
 	return msr_line(p, c, t);
 }
 
@@ -341,7 +387,7 @@ static int parse_text(const char *text, size_t len, struct vmx_caps *out, size_t
 		}
 		if (count == 0)
 			return fail(&p, t, "outside a [profile] section");
-		if (body_line(&p, &out[count - 1], t) < 0)
+		if (body_line(&p, &out[count - 1], t, out, count - 1) < 0)
 			return -1;
 	}
 	if (single && !out[0].name[0] && !profile_started(&p)) {

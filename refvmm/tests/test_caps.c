@@ -9,6 +9,8 @@
 
 #define CORPUS "corpora/caps/bochs-caps.txt"
 #define EXTRA  "corpora/caps/bochs-caps-extra.txt"
+#define VARIANTS "corpora/caps/variants.txt"
+#define NBOCHS 6   /* Bochs 2.7 models; the variants follow them */
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -74,9 +76,9 @@ START_TEST(builtins_match_corpus_numbers)
 			lines++;
 		}
 	}
-	ck_assert_uint_eq(sections, 6);
-	ck_assert_uint_eq(caps_builtin_count(), sections);
-	ck_assert_uint_eq(lines, 6 * 18);
+	ck_assert_uint_eq(sections, NBOCHS);
+	ck_assert_uint_gt(caps_builtin_count(), sections);   /* + corpora/caps/variants.txt */
+	ck_assert_uint_eq(lines, NBOCHS * 18);
 	ck_assert_ptr_eq(caps_default(), caps_builtin("bochs-corei7_skylake_x"));
 	ck_assert_ptr_null(caps_builtin("bochs-nonexistent"));
 	ck_assert_ptr_null(caps_builtin_at(caps_builtin_count()));
@@ -142,6 +144,124 @@ START_TEST(builtins_round_trip)
 		ck_assert_uint_eq(strlen(small), sizeof small - 1);
 		ck_assert_uint_eq(caps_format(c, NULL, 0), n);
 	}
+}
+END_TEST
+
+/* The test's own reading of variants.txt: each [section] names its base
+ * with "from", is a built-in after the Bochs models, equals its base in
+ * every MSR, CPUID fact and IA32_FEATURE_CONTROL it does not give, and
+ * differs from it in at least one it does give. */
+START_TEST(variants_match_their_bases)
+{
+	size_t len;
+	char *text = slurp(VARIANTS, &len);
+	const struct vmx_caps *v = NULL, *base = NULL;
+	size_t sections = 0, differ = 0;
+	uint32_t given = 0;       /* bit i: MSR 0x480 + i given */
+	bool fc_given = false, cpuid_given = false;
+	for (char *line = strtok(text, "\n"); ; line = strtok(NULL, "\n")) {
+		char name[64], val[32];
+		unsigned msr;
+		bool header = line && sscanf(line, "[%63[^]]]", name) == 1;
+		if ((header || !line) && v) {
+			ck_assert_msg(base != NULL, "%s: no 'from' line", v->name);
+			for (unsigned i = 0; i < CAP_NMSR; i++) {
+				if ((given >> i) & 1)
+					continue;
+				ck_assert_msg(caps_msr_present(v, 0x480 + i) == caps_msr_present(base, 0x480 + i) &&
+					      caps_msr(v, 0x480 + i) == caps_msr(base, 0x480 + i),
+					      "%s: MSR 0x%x differs from %s", v->name, 0x480 + i, base->name);
+			}
+			if (!fc_given)
+				ck_assert_uint_eq(v->feature_control, base->feature_control);
+			if (!cpuid_given) {
+				ck_assert_uint_eq(v->cpuid7_ebx, base->cpuid7_ebx);
+				ck_assert_uint_eq(v->cpuid7_ecx, base->cpuid7_ecx);
+			}
+			ck_assert_uint_eq(v->cpuid1_eax, base->cpuid1_eax);
+			ck_assert_uint_eq(v->maxphyaddr, base->maxphyaddr);
+			ck_assert_msg(differ > 0, "%s: no fact differs from %s", v->name, base->name);
+		}
+		if (!line)
+			break;
+		if (header) {
+			v = caps_builtin(name);
+			ck_assert_msg(v != NULL, "no built-in profile %s", name);
+			ck_assert_msg(strncmp(name, "variant-", 8) == 0, "%s: a variant's name starts with variant-", name);
+			ck_assert_ptr_eq(v, caps_builtin_at(NBOCHS + sections));
+			base = NULL;
+			given = 0;
+			differ = 0;
+			fc_given = cpuid_given = false;
+			sections++;
+		} else if (sscanf(line, "from %63s", name) == 1) {
+			base = caps_builtin(name);
+			ck_assert_msg(base != NULL && base != v, "%s: bad base %s", v->name, name);
+		} else if (sscanf(line, "0x%x %31s", &msr, val) == 2 && msr >= 0x480) {
+			ck_assert(msr < 0x480 + CAP_NMSR && v && base);
+			given |= 1u << (msr - 0x480);
+			ck_assert_msg(caps_msr_present(v, msr), "%s 0x%x", v->name, msr);
+			ck_assert_uint_eq(caps_msr(v, msr), strtoull(val, NULL, 16));
+			differ += caps_msr(v, msr) != caps_msr(base, msr) || !caps_msr_present(base, msr);
+		} else if (sscanf(line, "0x3a %31s", val) == 1) {
+			ck_assert(v && base);
+			fc_given = true;
+			ck_assert_uint_eq(v->feature_control, strtoull(val, NULL, 16));
+			differ += v->feature_control != base->feature_control;
+		} else if (strncmp(line, "cpuid 7 ", 8) == 0) {
+			ck_assert(v && base);
+			cpuid_given = true;
+			differ += v->cpuid7_ebx != base->cpuid7_ebx || v->cpuid7_ecx != base->cpuid7_ecx;
+		}
+	}
+	ck_assert_uint_eq(caps_builtin_count(), NBOCHS + sections);
+	free(text);
+}
+END_TEST
+
+/* caps_parse_all of variants.txt alone gives the same profiles: its bases
+ * are found among the built-ins. */
+START_TEST(variants_equal_parsed_text)
+{
+	size_t len;
+	char *text = slurp(VARIANTS, &len), err[128];
+	struct vmx_caps out[32];
+	int n = caps_parse_all(text, len, out, 32, err, sizeof err);
+	ck_assert_msg(n > 0, "%s", err);
+	ck_assert_uint_eq((size_t)n + NBOCHS, caps_builtin_count());
+	for (int i = 0; i < n; i++)
+		assert_same(caps_builtin_at(NBOCHS + (size_t)i), &out[i]);
+	free(text);
+}
+END_TEST
+
+/* "from": a copy of an earlier section or a built-in, each fact then
+ * replaceable once. */
+START_TEST(from_derives)
+{
+	static const char t[] =
+		"[a]\nfrom bochs-tigerlake\n0x3a 0x4\n0x491 absent\ncpuid 7 ecx 0\n"
+		"[b]\nfrom a\n0x480 0x1\n";
+	struct vmx_caps out[2];
+	char err[128];
+	ck_assert_msg(caps_parse_all(t, sizeof t - 1, out, 2, err, sizeof err) == 2, "%s", err);
+	const struct vmx_caps *tgl = caps_builtin("bochs-tigerlake");
+	ck_assert_str_eq(out[0].name, "a");
+	ck_assert_uint_eq(out[0].feature_control, 4);
+	ck_assert(!caps_msr_present(&out[0], 0x491));
+	ck_assert_uint_eq(out[0].cpuid7_ecx, 0);
+	ck_assert_uint_eq(out[0].cpuid7_ebx, tgl->cpuid7_ebx);
+	ck_assert_uint_eq(caps_msr(&out[0], 0x48b), caps_msr(tgl, 0x48b));
+	ck_assert_str_eq(out[1].name, "b");
+	ck_assert_uint_eq(caps_msr(&out[1], 0x480), 1);
+	ck_assert_uint_eq(out[1].feature_control, 4);
+	ck_assert_uint_eq(out[1].maxphyaddr, tgl->maxphyaddr);
+	/* one profile: a built-in base */
+	static const char one[] = "from bochs-tigerlake\n";
+	ck_assert_msg(caps_parse(one, sizeof one - 1, out, err, sizeof err) == 0, "%s", err);
+	struct vmx_caps want = *tgl;
+	want.name[0] = '\0';
+	assert_same(&out[0], &want);
 }
 END_TEST
 
@@ -550,6 +670,14 @@ static const struct bad {
 	{ "0x480 0x1", "1:1: outside a [profile]", true },
 	{ "[a]\n[a]", "2:2: profile [a] given twice", true },
 	{ "[a]\n[b]\n[c]", "3:1: more than 2 profiles", true },
+	{ "from bochs-nonexistent", "1:6: 'from': no earlier or built-in profile 'bochs-nonexistent'", false },
+	{ "from", "1:5: expected: from PROFILE", false },
+	{ "from bochs-tigerlake x", "1:22: trailing text", false },
+	{ "0x480 0x1\nfrom bochs-tigerlake", "2:6: 'from' must be the first line", false },
+	{ "from bochs-tigerlake\nfrom bochs-tigerlake", "2:6: 'from' must be the first line", false },
+	{ "from bochs-tigerlake\n0x3a 0x4\n0x3a 0x5", "3:1: IA32_FEATURE_CONTROL given twice", false },
+	{ "[bochs-tigerlake]\nfrom bochs-tigerlake", "2:6: 'from': no earlier", false },
+	{ "[a]\nfrom b\n[b]", "2:6: 'from': no earlier", true },
 };
 
 START_TEST(hostile_text_gets_errors)
@@ -619,6 +747,9 @@ static Suite *caps_suite(void)
 	tcase_add_test(t, builtins_match_corpus_numbers);
 	tcase_add_test(t, builtins_equal_parsed_corpus);
 	tcase_add_test(t, builtins_round_trip);
+	tcase_add_test(t, variants_match_their_bases);
+	tcase_add_test(t, variants_equal_parsed_text);
+	tcase_add_test(t, from_derives);
 	tcase_add_loop_test(t, ctl_queries_follow_sdm, 0, sizeof ctl_expect / sizeof ctl_expect[0]);
 	tcase_add_test(t, ctl_without_true_msrs);
 	tcase_add_test(t, ctl_dependencies);

@@ -225,7 +225,16 @@ START_TEST(test_field_round_trip)
 	for (size_t p = 0; p < caps_builtin_count(); p++) {
 		const struct vmx_caps *c = caps_builtin_at(p);
 		struct refvmm *m = refvmm_create(c);
-		run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+		struct result on;
+		refvmm_run(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION), &on);
+		if (on.alt[0].kind != OUT_OK) {
+			/* variants whose L1 cannot enter VMX operation as it
+			 * starts (IA32_FEATURE_CONTROL, CR4 fixed bits); their
+			 * fields are their base profile's */
+			ck_assert_msg(strncmp(c->name, "variant-", 8) == 0, "VMXON under %s", c->name);
+			refvmm_destroy(m);
+			continue;
+		}
 		run_ok(m, &(struct rop)OPX(VMPTRLD, TM_VMCS0));
 		for (int f = 0; f < VF_COUNT; f++) {
 			const struct vmcs_field_info *fi = &vmcs_field_table[f];
