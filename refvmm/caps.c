@@ -179,6 +179,15 @@ bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit)
 	return bit < 64 && !((caps_ctl_must1(c, k) >> bit) & 1);
 }
 
+void caps_ctl_cache_fill(const struct vmx_caps *c, struct caps_ctl_cache *cc)
+{
+	for (int k = 0; k < CTL_COUNT; k++) {
+		cc->must1[k] = caps_ctl_must1(c, (enum ctl_kind)k);
+		cc->may1[k] = caps_ctl_may1(c, (enum ctl_kind)k);
+	}
+	cc->valid = true;
+}
+
 /* ---- features (features.def) ---- */
 
 static const struct {

@@ -69,6 +69,13 @@ uint64_t caps_ctl_may1(const struct vmx_caps *c, enum ctl_kind k);   /* bits tha
 bool caps_ctl_allowed(const struct vmx_caps *c, enum ctl_kind k, uint64_t value);
 bool caps_ctl_may_be1(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
 bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
+/* caps_ctl_must1/may1 of every control field, computed once per machine
+ * (VM entry checks them all on every entry).  valid = false: not yet. */
+struct caps_ctl_cache {
+	uint64_t must1[CTL_COUNT], may1[CTL_COUNT];
+	bool valid;
+};
+void caps_ctl_cache_fill(const struct vmx_caps *c, struct caps_ctl_cache *cc);
 
 bool caps_has(const struct vmx_caps *c, enum vmx_feature f);
 const char *caps_feature_name(enum vmx_feature f);

@@ -9,12 +9,13 @@
 /* A.3-A.5: allowed-0 / allowed-1 settings of one control field. */
 #define CTL_SETTINGS(kind, val, ID0, ID1) do { \
 	uint64_t v_ = (val); \
-	CHECK(m, ID0, (v_ & caps_ctl_must1(&m->caps, kind)) == caps_ctl_must1(&m->caps, kind)); \
-	CHECK(m, ID1, !(v_ & ~caps_ctl_may1(&m->caps, kind))); \
+	CHECK(m, ID0, (v_ & cc->must1[kind]) == cc->must1[kind]); \
+	CHECK(m, ID1, !(v_ & ~cc->may1[kind])); \
 } while (0)
 
 static void settings(struct refvmm *m)
 {
+	const struct caps_ctl_cache *cc = ctl_caps(m);
 	uint32_t proc = (uint32_t)V(CPU_BASED_VM_EXEC_CONTROL);
 	CTL_SETTINGS(CTL_PIN, (uint32_t)V(PIN_BASED_VM_EXEC_CONTROL),
 		     ENTRY_CTL_PIN_ALLOWED0, ENTRY_CTL_PIN_ALLOWED1);
@@ -162,7 +163,7 @@ static void event(struct refvmm *m)
 		return;
 	unsigned type = (info >> 8) & 7, vec = info & 0xff;
 	bool errc = info & (1u << 11);
-	bool mtf = caps_ctl_may_be1(&m->caps, CTL_PROC, 27);
+	bool mtf = (ctl_caps(m)->may1[CTL_PROC] >> 27) & 1;
 	CHECK(m, ENTRY_CTL_EVENT_TYPE, type != 1 && (type != 7 || mtf));
 	if (type == IT_NMI)
 		CHECK(m, ENTRY_CTL_EVENT_NMI_VECTOR, vec == 2);

@@ -37,6 +37,15 @@ static inline bool addr_ok(const struct refvmm *m, uint64_t a)
 	return !(a & caps_vmx_addr_mask(&m->caps));
 }
 
+/* The profile's allowed control settings (A.3-A.5), computed once per
+ * machine: refvmm_reset invalidates them, the first entry fills them. */
+static inline const struct caps_ctl_cache *ctl_caps(struct refvmm *m)
+{
+	if (!m->ctl_caps.valid)
+		caps_ctl_cache_fill(&m->caps, &m->ctl_caps);
+	return &m->ctl_caps;
+}
+
 void entry_check_controls(struct refvmm *m);   /* entry_ctl.c, 26.2.1 */
 void entry_check_host(struct refvmm *m);       /* entry_host.c, 26.2.2-26.2.4 */
 void entry_check_guest(struct refvmm *m);      /* entry_guest.c, 26.3.1 */
