@@ -9,6 +9,7 @@
  * interrupt ends.  Not modelled (G_UNMODELLED or not reached): APIC-access
  * page accesses (29.4), x2APIC MSR writes other than TPR/EOI/self-IPI,
  * posted interrupts, and CR8 without the TPR shadow (the local APIC). */
+#include "ept.h"
 #include "guest_priv.h"
 
 #define APIC_VTPR 0x80
@@ -273,6 +274,101 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v)
 	(void)mem_write32(&m->mem, vapic(m) + APIC_VTPR, (uint32_t)v);
 	(void)mem_write32(&m->mem, vapic(m) + APIC_VTPR + 4, 0);
 	return tpr_virtualize(m);
+}
+
+/* ---- memory-mapped APIC accesses with the TPR shadow (29.4.2, 29.4.3) ----
+ * The registers a virtualized access may touch, one bit per 16-byte slot
+ * of the page (bit n: offset 16n); an access must lie in the low 4 bytes
+ * of its slot (APIC.ACCESS.SIZE). */
+#define APIC_VEOI 0xb0
+#define APIC_VICR_LO 0x300
+#define APIC_VICR_HI 0x310
+#define SLOT(off) (1ull << ((off) >> 4))
+#define SLOTS(lo, hi) ((SLOT(hi) << 1) - SLOT(lo))
+/* 29.4.3.1, with APIC-register virtualization: ID, TPR, EOI, LDR, DFR,
+ * SVR, ESR, ICR low and high, the LVT (320H-370H), initial count, divide
+ * configuration. */
+static const uint64_t apic_write_regs = SLOT(0x20) | SLOT(0x80) | SLOT(0xb0) | SLOTS(0xd0, 0xf0) |
+					SLOT(0x280) | SLOTS(0x300, 0x380) | SLOT(0x3e0);
+/* 29.4.2: reads also of the version, ISR, TMR and IRR. */
+static const uint64_t apic_read_regs = SLOT(0x20) | SLOT(0x80) | SLOT(0xb0) | SLOTS(0xd0, 0xf0) |
+				       SLOT(0x280) | SLOTS(0x300, 0x380) | SLOT(0x3e0) |
+				       SLOT(0x30) | SLOTS(0x100, 0x270);
+
+static bool in_regs(uint64_t regs, uint32_t off)
+{
+	return off < 0x400 && (regs >> (off >> 4) & 1);
+}
+
+static bool read_virtualized(const struct refvmm *m, uint32_t off)
+{
+	return proc2(m) & PROC2_APIC_REG ? in_regs(apic_read_regs, off) : off == APIC_VTPR;
+}
+
+static bool write_virtualized(const struct refvmm *m, uint32_t off)
+{
+	if (proc2(m) & PROC2_APIC_REG)
+		return in_regs(apic_write_regs, off);
+	if (proc2(m) & PROC2_VID)
+		return off == APIC_VTPR || off == APIC_VEOI || off == APIC_VICR_LO;
+	return off == APIC_VTPR;
+}
+
+enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
+			    uint64_t *hpa, int *vwrite)
+{
+	uint32_t off = la & 0xfff;
+	bool write = type & EPT_ACC_WRITE;
+	if (write && !vwrite)
+		return G_UNMODELLED;
+	if (!CHECK(m, APIC_ACCESS_SIZE, size <= 4 && (off & 0xf) + size <= 4) ||
+	    !(write ? CHECK(m, APIC_ACCESS_WRITE_OFFSET, write_virtualized(m, off))
+		    : CHECK(m, APIC_ACCESS_READ_OFFSET, read_virtualized(m, off))))
+		return apic_exit(m, XR_APIC_ACCESS, off | (uint64_t)write << 12);
+	if (write) {
+		CHECK(m, APIC_ACCESS_WRITE_VIRT, false);
+		*vwrite = (int)off;
+	} else {
+		CHECK(m, APIC_ACCESS_READ_VIRT, false);
+	}
+	*hpa = vapic(m) + off;
+	return G_NEXT;
+}
+
+/* 29.4.3.2: VICR_LO describes a fixed, edge-triggered self IPI with a
+ * vector of 16 or more and no reserved or delivery-status bit set. */
+static bool self_ipi_icr(uint32_t icr)
+{
+	return !(icr & 0xfff3b700u) && (icr >> 18 & 3) == 1 && (icr & 0xf0);
+}
+
+enum gstep apic_write_emulation(struct refvmm *m, uint32_t off)
+{
+	uint64_t page = vapic(m);
+	bool vid = proc2(m) & PROC2_VID;
+	if (off == APIC_VTPR) {
+		CHECK(m, APIC_WRITE_TPR, false);
+		(void)mem_write32(&m->mem, page + APIC_VTPR, mem_read32(&m->mem, page + APIC_VTPR) & 0xff);
+		return tpr_virtualize(m);
+	}
+	if (off == APIC_VEOI && vid) {
+		CHECK(m, APIC_WRITE_EOI, false);
+		(void)mem_write32(&m->mem, page + APIC_VEOI, 0);
+		return eoi_virtualize(m);
+	}
+	uint32_t icr = mem_read32(&m->mem, page + APIC_VICR_LO);
+	if (off == APIC_VICR_LO && vid && self_ipi_icr(icr)) {
+		CHECK(m, APIC_WRITE_SELF_IPI, false);
+		self_ipi_virtualize(m, icr & 0xff);
+		return G_NEXT;
+	}
+	if (off >= APIC_VICR_HI && off < APIC_VICR_HI + 4) {
+		CHECK(m, APIC_WRITE_ICR_HI, false);
+		(void)mem_write32(&m->mem, page + APIC_VICR_HI, mem_read32(&m->mem, page + APIC_VICR_HI) & 0xff000000u);
+		return G_NEXT;
+	}
+	CHECK(m, APIC_WRITE_EXIT, false);
+	return apic_trap_exit(m, XR_APIC_WRITE, off);
 }
 
 /* 26.7.7: with "use TPR shadow", VM entry (after any injected event's

@@ -217,6 +217,19 @@ static void g_write(struct emit *e, const struct rop *o, size_t *at)
 	AT(); X(0x48, 0x89, 0x08);               /* mov [rax], rcx */
 }
 
+static void g_read32(struct emit *e, const struct rop *o, size_t *at)
+{
+	mov64(e, RAX_, o->a[0]);
+	AT(); X(0x8b, 0x00);                     /* mov eax, [rax] */
+}
+
+static void g_write32(struct emit *e, const struct rop *o, size_t *at)
+{
+	mov64(e, RAX_, o->a[0]);
+	mov64(e, RCX_, o->a[1]);
+	AT(); X(0x89, 0x08);                     /* mov [rax], ecx */
+}
+
 static void g_exec(struct emit *e, const struct rop *o, size_t *at)
 {
 	mov64(e, RAX_, o->a[0]);
@@ -598,6 +611,7 @@ static emit_fn *const emitters[OP_COUNT] = {
 	[OP_G_XRSTORS] = g_xrstors,   [OP_G_ENCLS] = g_encls,       [OP_G_UMWAIT] = g_umwait,
 	[OP_G_TPAUSE] = g_tpause,     [OP_G_RSM] = g_rsm,           [OP_G_STI] = g_sti,
 	[OP_G_CLI] = g_cli,           [OP_G_NOP] = g_nop,           [OP_G_MOV_SS] = g_mov_ss,
+	[OP_G_READ32] = g_read32,     [OP_G_WRITE32] = g_write32,
 	[OP_G_VMXON] = g_vmxon,       [OP_G_VMXOFF] = g_vmxoff,     [OP_G_VMCLEAR] = g_vmclear,
 	[OP_G_VMPTRLD] = g_vmptrld,   [OP_G_VMPTRST] = g_vmptrst,   [OP_G_VMREAD] = g_vmread,
 	[OP_G_VMWRITE] = g_vmwrite,   [OP_G_VMLAUNCH] = g_vmlaunch, [OP_G_VMRESUME] = g_vmresume,

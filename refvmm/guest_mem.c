@@ -69,10 +69,8 @@ static bool on_apic_page(const struct refvmm *m, uint64_t gpa)
 }
 
 /* Through EPT; a probe only asks whether the access would pass. */
-static enum gstep xlate(struct refvmm *m, const struct ept_access *a, bool probe, uint64_t *hpa)
+static enum gstep xlate_ept(struct refvmm *m, const struct ept_access *a, bool probe, uint64_t *hpa)
 {
-	if (a->paging && on_apic_page(m, a->gpa))
-		return G_UNMODELLED;   /* L2's page tables on the APIC-access page (29.4.6) */
 	if (probe) {
 		if (!(proc2(m) & (1u << 1))) {
 			*hpa = a->gpa;
@@ -89,6 +87,16 @@ static enum gstep xlate(struct refvmm *m, const struct ept_access *a, bool probe
 	case EPT_EXITED: return G_EXITED;
 	default: return G_UNMODELLED;
 	}
+}
+
+/* The APIC-access address is a physical address: with EPT, the one an
+ * access reaches after the EPT translation (24.6.8, 29.4). */
+static enum gstep xlate(struct refvmm *m, const struct ept_access *a, bool probe, uint64_t *hpa)
+{
+	enum gstep s = xlate_ept(m, a, probe, hpa);
+	if (s == G_NEXT && a->paging && on_apic_page(m, *hpa))
+		return G_UNMODELLED;   /* L2's page tables on the APIC-access page (29.4.6) */
+	return s;
 }
 
 /* Vol. 3A 4.6: the rights the translation grants against the access. */
@@ -211,20 +219,36 @@ static enum gstep set_ad(struct refvmm *m, const struct gwalk *g)
 	return G_NEXT;
 }
 
-/* 29.4: a linear access that lands on the APIC-access page (by its
- * guest-physical address, after any #PF or EPT violation, 29.4.1) causes
- * an APIC-access VM exit, fault-like, when it fetches an instruction or
- * "use TPR shadow" is 0; with the TPR shadow, data accesses may be
- * virtualized instead (29.4.2, 29.4.3): not modelled.  Neither are
- * fetches of the op's own code there (probe). */
-static enum gstep apic_access(struct refvmm *m, uint64_t la, uint8_t type, bool probe)
+/* 29.4.5: APIC virtualization applies for sure only when the translation
+ * to the APIC-access page uses a 4-KByte page: the EPT leaf with EPT,
+ * L2's paging leaf without; a larger page "may operate as if" the control
+ * were 0. */
+static bool apic_4k(const struct refvmm *m, const struct gwalk *g, const struct ept_access *a)
 {
-	bool fetch = type == EPT_ACC_FETCH;
-	if (probe || (!fetch && (proc(m) & PROC_TPR_SHADOW)))
+	if (!(proc2(m) & (1u << 1)))
+		return g->n == (m->cpu.cr4 & CR4_LA57 ? 5u : 4u);
+	struct ept_walk w;
+	ept_walk(m, a, a->type, &w);
+	return w.fault == EPTF_NONE && w.n == (gv(m, VF_EPT_POINTER) >> 3 & 7) + 1;
+}
+
+/* 29.4: a linear access whose translation (after any #PF or EPT
+ * violation, 29.4.1) reaches the APIC-access page causes an APIC-access
+ * VM exit, fault-like, when it fetches an instruction or "use TPR shadow"
+ * is 0; with the TPR shadow, data accesses may be virtualized instead
+ * (guest_apic.c).  Not modelled: fetches of the op's own code there
+ * (probe), and translations through a larger page. */
+static enum gstep apic_access(struct refvmm *m, const struct gwalk *g, const struct ept_access *a,
+			      unsigned size, bool probe, uint64_t *hpa, int *vwrite)
+{
+	bool fetch = a->type == EPT_ACC_FETCH;
+	if (probe || !apic_4k(m, g, a))
 		return G_UNMODELLED;
+	if (!fetch && (proc(m) & PROC_TPR_SHADOW))
+		return apic_data_access(m, g->la, a->type, size, hpa, vwrite);
 	CHECK(m, APIC_ACCESS_LINEAR, false);
-	uint64_t kind = fetch ? 2 : type == EPT_ACC_WRITE ? 1 : 0;
-	struct exit_info e = { .reason = XR_APIC_ACCESS, .have = EXF_QUAL, .qual = (la & 0xfff) | kind << 12 };
+	uint64_t kind = fetch ? 2 : a->type == EPT_ACC_WRITE ? 1 : 0;
+	struct exit_info e = { .reason = XR_APIC_ACCESS, .have = EXF_QUAL, .qual = (g->la & 0xfff) | kind << 12 };
 	vmexit(m, &e);
 	return G_EXITED;
 }
@@ -232,8 +256,8 @@ static enum gstep apic_access(struct refvmm *m, uint64_t la, uint8_t type, bool 
 /* The physical address of an access of `size` bytes at la, or the
  * exception / VM exit it causes.  A probe returns G_UNMODELLED for any
  * fault. */
-static enum gstep access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size, bool probe,
-			 uint64_t *hpa)
+static enum gstep access_apic(struct refvmm *m, uint64_t la, uint8_t type, unsigned size, bool probe,
+			      uint64_t *hpa, int *vwrite)
 {
 	const struct cpu_state *c = &m->cpu;
 	if (!(c->cr0 & CR0_PG) || !(c->efer & EFER_LMA) || (c->cr4 & (CR4_PKE | CR4_PKS)))
@@ -254,7 +278,13 @@ static enum gstep access(struct refvmm *m, uint64_t la, uint8_t type, unsigned s
 	struct ept_access a = { .gpa = g.gpa, .gla = la, .type = type, .gla_valid = true,
 				.user = g.user, .lin_write = g.write, .lin_exec = g.exec };
 	s = xlate(m, &a, probe, hpa);
-	return s == G_NEXT && on_apic_page(m, g.gpa) ? apic_access(m, la, type, probe) : s;
+	return s == G_NEXT && on_apic_page(m, *hpa) ? apic_access(m, &g, &a, size, probe, hpa, vwrite) : s;
+}
+
+static enum gstep access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size, bool probe,
+			 uint64_t *hpa)
+{
+	return access_apic(m, la, type, size, probe, hpa, NULL);
 }
 
 /* The op's code must be fetchable.  When it is not, the fetch of its
@@ -280,35 +310,44 @@ static enum gstep fetch_code(struct refvmm *m)
 	return s == G_NEXT ? G_UNMODELLED : s;
 }
 
-static enum gstep g_read(struct refvmm *m, const struct rop *o)
+/* MOV r, [rax] and MOV [rax], r of `size` bytes (zero-extending loads). */
+static enum gstep load(struct refvmm *m, const struct rop *o, unsigned size)
 {
-	uint64_t hpa, v;
+	uint64_t hpa, v = 0;
 	enum gstep s = fetch_code(m);
 	if (s != G_NEXT)
 		return s;
 	m->cpu.gpr[RAX] = o->a[0];
-	s = access(m, o->a[0], EPT_ACC_READ, 8, false, &hpa);
+	s = access(m, o->a[0], EPT_ACC_READ, size, false, &hpa);
 	if (s != G_NEXT)
 		return s;
-	if (mem_read(&m->mem, hpa, &v, sizeof v) != 0)
+	if (mem_read(&m->mem, hpa, &v, size) != 0)
 		return G_UNMODELLED;
 	m->cpu.gpr[RAX] = v;
 	return G_NEXT;
 }
 
-static enum gstep g_write(struct refvmm *m, const struct rop *o)
+static enum gstep store(struct refvmm *m, const struct rop *o, unsigned size)
 {
 	uint64_t hpa, v = o->a[1];
+	int vwrite = -1;
 	enum gstep s = fetch_code(m);
 	if (s != G_NEXT)
 		return s;
 	m->cpu.gpr[RAX] = o->a[0];
 	m->cpu.gpr[RCX] = v;
-	s = access(m, o->a[0], EPT_ACC_WRITE, 8, false, &hpa);
+	s = access_apic(m, o->a[0], EPT_ACC_WRITE, size, false, &hpa, &vwrite);
 	if (s != G_NEXT)
 		return s;
-	return mem_write(&m->mem, hpa, &v, sizeof v) == 0 ? G_NEXT : G_UNMODELLED;
+	if (mem_write(&m->mem, hpa, &v, size) != 0)
+		return G_UNMODELLED;
+	return vwrite >= 0 ? apic_write_emulation(m, (uint32_t)vwrite) : G_NEXT;
 }
+
+static enum gstep g_read(struct refvmm *m, const struct rop *o) { return load(m, o, 8); }
+static enum gstep g_write(struct refvmm *m, const struct rop *o) { return store(m, o, 8); }
+static enum gstep g_read32(struct refvmm *m, const struct rop *o) { return load(m, o, 4); }
+static enum gstep g_write32(struct refvmm *m, const struct rop *o) { return store(m, o, 4); }
 
 /* What runs at an exec target that lies outside the block: a VMCALL
  * (0F 01 C1) is modelled, as the implicit trailing one is (length 3). */
@@ -358,4 +397,5 @@ static enum gstep g_exec(struct refvmm *m, const struct rop *o)
 
 guest_op_fn *const guest_mem_ops[OP_COUNT] = {
 	[OP_G_READ] = g_read, [OP_G_WRITE] = g_write, [OP_G_EXEC] = g_exec,
+	[OP_G_READ32] = g_read32, [OP_G_WRITE32] = g_write32,
 };

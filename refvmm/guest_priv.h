@@ -113,6 +113,15 @@ enum gstep apic_hlt(struct refvmm *m);
  * are virtualized x2APIC accesses (29.5); G_UNMODELLED otherwise. */
 enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr);
 enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
+/* guest_apic.c: a data access of `size` bytes at linear address la that
+ * reached the APIC-access page with "use TPR shadow" (29.4.2, 29.4.3.1):
+ * the APIC-access VM exit, or G_NEXT with *hpa redirected to the
+ * virtual-APIC page; a virtualized write sets *vwrite to its page offset,
+ * and once the store is done apic_write_emulation() completes it
+ * (29.4.3.2).  vwrite NULL: the caller cannot emulate (G_UNMODELLED). */
+enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
+			    uint64_t *hpa, int *vwrite);
+enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
 /* GUEST_RIP of the current op's exiting instruction, its length. */
 uint64_t guest_cur_rip(const struct refvmm *m);
 uint8_t guest_cur_len(const struct refvmm *m);

@@ -78,6 +78,14 @@ static int identity_map(struct mem *mem, struct page *p, uint64_t root, uint64_t
 	return store(mem, root + 0x2000, p);
 }
 
+/* The unlinked 4-KByte table over the 2 MiB at TM_PT_4K_BASE. */
+static int table_4k(struct mem *mem, struct page *p, uint64_t at, uint64_t flags)
+{
+	for (uint32_t i = 0; i < 512; i++)
+		put64(p, 8 * i, (TM_PT_4K_BASE + ((uint64_t)i << 12)) | flags);
+	return store(mem, at, p);
+}
+
 /* The PAE PDPT of an L1 outside IA-32e mode: entry 0 -> the identity PD. */
 static int pae_pdpt(struct mem *mem, struct page *p)
 {
@@ -100,6 +108,7 @@ int tm_build_memory(struct mem *mem, uint32_t revision)
 	if (gdt_tss(mem, &p) || guest_idt(mem, &p) ||
 	    identity_map(mem, &p, TM_PAGE_TABLES, TM_PTE_DIR, TM_PTE_2M) ||
 	    identity_map(mem, &p, TM_EPT_ROOT, TM_EPTE_DIR, TM_EPTE_2M) ||
+	    table_4k(mem, &p, TM_PT_4K, TM_PTE_4K) || table_4k(mem, &p, TM_EPT_PT_4K, TM_EPTE_4K) ||
 	    pae_pdpt(mem, &p))
 		return -1;
 	return 0;

@@ -44,6 +44,16 @@
 #define TM_GUEST_IDT_STUBS  0x00424000  /* gate n -> stub at +16*n: vmcall; iretq */
 #define TM_GUEST_STUB_SIZE  16
 
+/* Unlinked 4-KByte tables for the 2-MiB region at 0x400000 (the test
+ * machine's own pages): a page table (P|RW) and an EPT page table (RWX,
+ * WB) that map it identically, entry i -> 0x400000 + 4 KiB * i.  A case
+ * links one in with one write64 (PD[2] = TM_PT_4K | TM_PTE_DIR, EPT
+ * PD[2] = TM_EPT_PT_4K | TM_EPTE_DIR) when it needs 4-KByte translations
+ * there, e.g. for the APIC-access page (SDM 29.4.5). */
+#define TM_PT_4K            0x00425000
+#define TM_EPT_PT_4K        0x00426000
+#define TM_PT_4K_BASE       0x00400000
+
 /* PAE paging for an L1 that left IA-32e mode (op leave_ia32e): a 4-entry
  * page-directory-pointer table (4.4.1) whose entry 0 points at the 1-GiB
  * identity page directory of TM_PAGE_TABLES (+0x2000); entries 1-3 are
@@ -99,13 +109,17 @@
  * Page tables: PML4[0] -> PDPT (0x...3 = P|RW), PDPT[0] -> PD, PD[i] =
  * i*2MiB | 0x83 (P|RW|PS).  EPT: PML4[0] -> EPT_PDPT | 7, PDPT[0] ->
  * EPT_PD | 7, PD[i] = i*2MiB | 0xb7 (RWX | WB memory type | PS).
- * L1_PAE_PDPT[0] = (PAGE_TABLES + 0x2000) | 0x1 (P), [1..3] = 0. */
+ * L1_PAE_PDPT[0] = (PAGE_TABLES + 0x2000) | 0x1 (P), [1..3] = 0.
+ * PT_4K[i] = (TM_PT_4K_BASE + i*4KiB) | 0x3, EPT_PT_4K[i] = the same
+ * address | 0x37 (RWX | WB memory type). */
 #define TM_GUEST_STUB_BYTES "\x0f\x01\xc1\x48\xcf"   /* vmcall; iretq */
 #define TM_PTE_DIR          0x3ULL
 #define TM_PTE_2M           0x83ULL
 #define TM_EPTE_DIR         0x7ULL
 #define TM_EPTE_2M          0xb7ULL
 #define TM_PDPTE_PAE        0x1ULL
+#define TM_PTE_4K           0x3ULL
+#define TM_EPTE_4K          0x37ULL
 
 /* ---- L1 state at the start of every case ---- */
 #define TM_L1_CR0           0x80000031ULL  /* PG | NE | ET | PE */
@@ -115,7 +129,10 @@
 #define TM_L1_PAT           0x0007040600070406ULL
 #define TM_L1_RFLAGS        0x00000002ULL
 #define TM_L1_DR7           0x00000400ULL
-#define TM_L1_FEATURE_CONTROL 0x5ULL      /* lock | VMX outside SMX */
+/* IA32_FEATURE_CONTROL: firmware's value (the profile's), except that 0
+ * means no firmware ran (Bochs ROM boot) and the test machine writes
+ * this one, lock | VMX outside SMX (SDM 23.7) */
+#define TM_L1_FEATURE_CONTROL 0x5ULL
 /* After leave_ia32e: CS = TM_SEL_CODE32, CR3 = TM_L1_PAE_PDPT, CR4.PCIDE
  * = 0, IA32_EFER.LME = LMA = 0; CR0 and the rest as above. */
 #define TM_L1_PAE_CR3       TM_L1_PAE_PDPT

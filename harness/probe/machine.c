@@ -51,6 +51,8 @@ static void build_paging(void)
 		}
 		Q(TM_PAGE_TABLES + 0x2000)[i] = i << 21 | TM_PTE_2M;
 		Q(TM_EPT_PD)[i] = i << 21 | TM_EPTE_2M;
+		Q(TM_PT_4K)[i] = (TM_PT_4K_BASE + (i << 12)) | TM_PTE_4K;
+		Q(TM_EPT_PT_4K)[i] = (TM_PT_4K_BASE + (i << 12)) | TM_EPTE_4K;
 	}
 }
 
@@ -104,11 +106,12 @@ void tm_build(uint32_t revision)
 	if (revision != built_rev)
 		tm_dirty_all();
 	built_rev = revision;
-	/* zero the dirty pages but the live page tables, which build_paging()
-	 * rewrites entry by entry */
+	/* zero the dirty pages but the page tables, live or linkable by a
+	 * case (a 4-KByte table), which build_paging() rewrites entry by entry */
 	for (uint64_t p = 0; p < TM_NPAGES; p++) {
 		uint64_t at = TM_LO + (p << 12);
-		if (dirty[p] && (at < TM_PAGE_TABLES || at >= TM_PAGE_TABLES + 0x3000))
+		if (dirty[p] && (at < TM_PAGE_TABLES || at >= TM_PAGE_TABLES + 0x3000) &&
+		    at != TM_PT_4K && at != TM_EPT_PT_4K)
 			memset((void *)(uintptr_t)at, 0, 4096);
 	}
 	static const uint64_t rev_at[] = { TM_VMXON_REGION, TM_VMCS0, TM_VMCS1, TM_SHADOW_VMCS };
@@ -117,7 +120,8 @@ void tm_build(uint32_t revision)
 	if (was_dirty(TM_GDT, TM_GUEST_IDT_STUBS + 0x1000 - TM_GDT))
 		build_tables();
 	if (was_dirty(TM_EPT_ROOT, 0x3000) || was_dirty(TM_PAGE_TABLES, 0x3000) ||
-	    was_dirty(TM_L1_PAE_PDPT, 0x1000))
+	    was_dirty(TM_L1_PAE_PDPT, 0x1000) || was_dirty(TM_PT_4K, 0x1000) ||
+	    was_dirty(TM_EPT_PT_4K, 0x1000))
 		build_paging();
 	if (was_dirty(TM_HOST_RIP, 16))
 		build_exit_jump();

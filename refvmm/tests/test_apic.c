@@ -585,14 +585,20 @@ END_TEST
 
 /* 29.4: with "virtualize APIC accesses" and no TPR shadow, a data read,
  * a data write and an instruction fetch on the APIC-access page exit
- * (44), fault-like, qualification = offset | access type << 12 (0, 1, 2);
- * with the TPR shadow, data accesses may be virtualized: unmodelled. */
+ * (44), fault-like, qualification = offset | access type << 12 (0, 1, 2),
+ * when the translation uses a 4-KByte page (29.4.5; through a 2-MByte
+ * page the access may act as if the control were 0: unmodelled); with the
+ * TPR shadow, an 8-byte access still exits (29.4.2: more than 32 bits). */
 START_TEST(apic_access_exits)
 {
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
 	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, PROC2_APIC_ACCESS);
 	gw(m, VF_APIC_ACCESS_ADDR, TM_APIC_ACCESS);
 	ck_assert(mem_write32(&m->mem, TM_APIC_ACCESS + 0x10, 0xc1010f));   /* vmcall */
+	struct rop big[] = { { .op = OP_G_READ, .a = { TM_APIC_ACCESS + 0x30 } } };
+	run(big, 1);
+	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	ck_assert(mem_write64(&m->mem, TM_PAGE_TABLES + 0x2000 + 8 * 2, TM_PT_4K | TM_PTE_DIR));
 	static const struct { uint16_t op; uint64_t a0; uint64_t qual, rip; } acc[] = {
 		{ OP_G_READ, TM_APIC_ACCESS + 0x30, 0x0030, TM_GUEST_CODE + 10 },
 		{ OP_G_WRITE, TM_APIC_ACCESS + 0x80, 0x1080, TM_GUEST_CODE + 20 },
@@ -600,6 +606,7 @@ START_TEST(apic_access_exits)
 	};
 	for (unsigned i = 0; i < 3; i++) {
 		struct rop b[] = { { .op = acc[i].op, .a = { acc[i].a0, 5 } } };
+		gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
 		run(b, 1);
 		expect_exit(XR_APIC_ACCESS);
 		ck_assert_uint_eq(res.alt[0].have, EXF_QUAL);
@@ -607,14 +614,17 @@ START_TEST(apic_access_exits)
 		ck_assert_uint_eq(gv(m, VF_GUEST_RIP), acc[i].rip);
 		ck_assert(fired(R_APIC_ACCESS_LINEAR));
 	}
-	/* with the TPR shadow, a read may be virtualized */
+	/* with the TPR shadow: no 8-byte access is virtualized */
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY | PROC_TPR_SHADOW);
 	struct rop r[] = { { .op = OP_G_READ, .a = { TM_APIC_ACCESS + 0x80 } } };
 	run(r, 1);
-	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
+	expect_exit(XR_APIC_ACCESS);
+	ck_assert_uint_eq(gv(m, VF_EXIT_QUALIFICATION), 0x80);
+	ck_assert(fired(R_APIC_ACCESS_SIZE));
 	/* control off: ordinary memory */
 	gw(m, VF_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
 	gw(m, VF_SECONDARY_VM_EXEC_CONTROL, 0);
+	gw(m, VF_GUEST_RIP, TM_GUEST_CODE);
 	run(r, 1);
 	expect_exit(XR_VMCALL);
 }

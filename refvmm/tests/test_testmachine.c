@@ -41,6 +41,10 @@ START_TEST(test_regions_and_tables)
 	/* L1's PAE PDPT (leave_ia32e): entry 0 -> the identity PD, P only */
 	ck_assert_uint_eq(rd64(m, TM_L1_PAE_PDPT), 0x42a001);
 	ck_assert_uint_eq(rd64(m, TM_L1_PAE_PDPT + 8), 0);
+	/* the unlinked 4-KByte tables over 0x400000-0x5fffff: P|RW, and RWX|WB */
+	ck_assert_uint_eq(rd64(m, TM_PT_4K), 0x400003);
+	ck_assert_uint_eq(rd64(m, TM_PT_4K + 8 * 0xb), 0x40b003);
+	ck_assert_uint_eq(rd64(m, TM_EPT_PT_4K + 8 * 511), 0x5ff037);
 	/* everything else is zero, e.g. the bitmaps and the PML4's other entries */
 	ck_assert_uint_eq(rd64(m, TM_MSR_BITMAP), 0);
 	ck_assert_uint_eq(rd64(m, TM_PAGE_TABLES + 8), 0);
