@@ -191,8 +191,8 @@ static int reports(const struct conform_args *a, const char *suite_dir, struct c
 			return fprintf(stderr, "%s\n", err), EXIT_USAGE;
 		size_t problems = coverage_print(a->coverage ? stdout : stderr, cr->done, cr->n, &u, !a->coverage);
 		if (a->require_rule_cases && problems)
-			return fprintf(stderr, "nestvmx conform: %zu rules neither named by a case nor listed in %s, "
-				       "or listed but named (run with --coverage)\n", problems, u.path), EXIT_FAIL;
+			return fprintf(stderr, "nestvmx conform: %zu rules neither broken by a case nor listed in %s, "
+				       "or listed but broken (run with --coverage)\n", problems, u.path), EXIT_FAIL;
 	}
 	return 0;
 }

@@ -35,8 +35,10 @@ void coverage_compute(const struct run_set *rs, struct rule_cov *cov)
 		if (c->verdict == V_SKIP)
 			continue;
 		for (unsigned r = 0; r < RULE_COUNT; r++)
-			if (run_case_fires_rule(c, r))
+			if (run_case_fires_rule(c, r)) {
 				cov[r].fired++;
+				cov[r].broken += run_case_names_rule(c, r);
+			}
 	}
 }
 
@@ -52,32 +54,36 @@ size_t coverage_print(FILE *f, const struct run_set *const *sets, size_t nsets, 
 			reached += cov[r].fired > 0;
 			any[r].named += cov[r].named;
 			any[r].fired += cov[r].fired;
+			any[r].broken += cov[r].broken;
 		}
 		if (!problems_only)
 			fprintf(f, "coverage %s: %zu of %u rules fired by the model (%.1f%%)\n", sets[s]->b->name,
 				reached, (unsigned)RULE_COUNT, RULE_COUNT ? 100.0 * (double)reached / RULE_COUNT : 100.0);
 	}
-	size_t named = 0, listed = 0, problems = 0;
+	size_t broken = 0, listed = 0, problems = 0;
 	for (unsigned r = 0; r < RULE_COUNT; r++) {
 		if (!problems_only)
-			fprintf(f, "rule %-40s named by %u case(s), fired in %u\n", rule_table[r].id, any[r].named,
-				any[r].fired);
-		named += any[r].named > 0;
+			fprintf(f, "rule %-40s named by %u case(s), broken by %u, fired in %u\n", rule_table[r].id,
+				any[r].named, any[r].broken, any[r].fired);
+		broken += any[r].broken > 0;
 	}
+	/* A case breaks a rule when it names it in `checks` and an outcome of
+	 * it comes from that rule; naming it alone may show where it holds. */
 	for (unsigned r = 0; r < RULE_COUNT; r++) {
 		uint32_t line = u ? u->line[r] : 0;
 		listed += line != 0;
-		if (!any[r].named && !line) {
-			fprintf(f, "no case names rule %s in checks\n", rule_table[r].id);
+		if (!any[r].broken && !line) {
+			fprintf(f, "no case breaks rule %s: none names it in checks and gets an outcome from it%s\n",
+				rule_table[r].id, any[r].named ? " (the cases naming it show where it holds)" : "");
 			problems++;
-		} else if (any[r].named && line) {
-			fprintf(f, "%s:%u: rule %s is named by a case now: remove the line\n", u->path, line,
+		} else if (any[r].broken && line) {
+			fprintf(f, "%s:%u: rule %s is broken by a case now: remove the line\n", u->path, line,
 				rule_table[r].id);
 			problems++;
 		}
 	}
 	if (!problems_only || problems)
-		fprintf(f, "coverage: %zu of %u rules have a case naming them; %zu listed as uncoverable\n", named,
-			(unsigned)RULE_COUNT, listed);
+		fprintf(f, "coverage: %zu of %u rules broken by a case naming them; %zu listed as uncoverable\n",
+			broken, (unsigned)RULE_COUNT, listed);
 	return problems;
 }

@@ -22,6 +22,7 @@ int report_html(const char *dir, const struct run_set *const *sets, size_t nsets
 struct rule_cov {
 	uint32_t named;                 /* cases naming the rule in `checks` */
 	uint32_t fired;                 /* cases whose model result fired it */
+	uint32_t broken;                /* cases that name it and fire it */
 };
 /* cov[RULE_COUNT] over one run set. */
 void coverage_compute(const struct run_set *rs, struct rule_cov *cov);
