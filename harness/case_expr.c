@@ -21,7 +21,6 @@ static const struct { const char *name; uint64_t v; } symbols[] = {
 	S(EPT_ROOT), S(EPT_PDPT), S(EPT_PD), S(GDT), S(IDT), S(TSS), S(GUEST_IDT),
 	S(GUEST_IDT_STUBS), S(PAGE_TABLES), S(HOST_RIP), S(HOST_RSP), S(GUEST_CODE),
 	S(GUEST_STACK), S(SCRATCH), S(PT_4K), S(EPT_PT_4K), S(L1_PAE_PDPT),
-	S(L1_PAE_PDPT),
 #undef S
 };
 
