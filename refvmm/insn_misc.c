@@ -114,7 +114,8 @@ bool l1_pdptes_ok(const struct refvmm *m, uint64_t cr3)
  * register has 32 bits, CR8 does not exist and the IA-32e exceptions do
  * not apply.  Clearing CR0.PG outside 64-bit mode leaves IA-32e mode
  * (LMA = 0, 10.8.5.4); setting it with IA32_EFER.LME = 1 would enter it
- * (10.8.5), which the model does not: unmodelled. */
+ * (10.8.5), and clearing CR0.PE would enter real mode (9.9.2): the model
+ * does neither (unmodelled). */
 void insn_mov_cr(struct refvmm *m, const struct rop *op)
 {
 	unsigned n = (unsigned)op->a[0];
@@ -137,7 +138,7 @@ void insn_mov_cr(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_MOVCR_CR0_FIXED, n != 0 || !m->vmx.on || caps_cr0_allowed(&m->caps, v, false));
 	REQUIRE(m, INSN_MOVCR_CR4_FIXED, n != 4 || !m->vmx.on || caps_cr4_allowed(&m->caps, v));
 	REQUIRE(m, INSN_MOVCR_CR3_WIDTH, n != 3 || (cr3_value(c, v) & caps_phys_mask(&m->caps)) == 0);
-	if (cr0 & ~c->cr0 & CR0_PG && c->efer & EFER_LME) {
+	if ((cr0 & ~c->cr0 & CR0_PG && c->efer & EFER_LME) || !(cr0 & CR0_PE)) {
 		m->res->nalt = 1;
 		m->res->alt[0] = (struct outcome){ .kind = OUT_UNMODELLED };
 		return;

@@ -137,6 +137,26 @@ START_TEST(test_mov_cr3_pdptes)
 }
 END_TEST
 
+/* From 32-bit protected mode, real mode (CR0.PE = 0) and entering IA-32e
+ * mode again (CR0.PG = 1 with EFER.LME = 1, 10.8.5) are not modelled:
+ * unmodelled, never a verdict, and L1 unchanged. */
+START_TEST(test_unmodelled_modes)
+{
+	struct refvmm *m = refvmm_create(caps_default());
+	run_ok(m, OPX(LEAVE_IA32E));
+	struct result r = run(m, OPX(MOV_CR, 0, 0x30));
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_UNMODELLED);
+	ck_assert_uint_eq(m->cpu.cr0, 0x80000031);
+	run_ok(m, OPX(MOV_CR, 0, 0x31));
+	run_ok(m, OPX(WRMSR, 0xc0000080, 0x100));
+	r = run(m, OPX(MOV_CR, 0, 0x80000031));
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_UNMODELLED);
+	ck_assert_uint_eq(m->cpu.cr0, 0x31);
+	ck_assert_uint_eq(m->cpu.efer, 0x100);
+	refvmm_destroy(m);
+}
+END_TEST
+
 /* A machine in VMX operation with VMCS0 current, L1 in 32-bit mode when
  * leave, and `setup vmcs32` written when vmcs32. */
 static struct refvmm *machine(bool leave, bool vmcs32)
@@ -346,6 +366,7 @@ static Suite *l1_mode_suite(void)
 	tcase_add_test(t, test_leave_clears_pcide);
 	tcase_add_test(t, test_leave_faults);
 	tcase_add_test(t, test_mov_cr3_pdptes);
+	tcase_add_test(t, test_unmodelled_modes);
 	tcase_add_test(t, test_vmwrite_vmread_32bit);
 	tcase_add_test(t, test_encoding_register);
 	tcase_add_test(t, test_baseline_entry_exit);
