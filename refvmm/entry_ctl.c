@@ -4,7 +4,7 @@
 #include "entry_priv.h"
 #include "ept.h"
 
-#define V(f) gv(m, VF_##f)
+#define V(f) vmcs_rd(m, d, VF_##f)
 
 /* A.3-A.5: allowed-0 / allowed-1 settings of one control field. */
 #define CTL_SETTINGS(kind, val, ID0, ID1) do { \
@@ -15,6 +15,7 @@
 
 static void settings(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	const struct caps_ctl_cache *cc = ctl_caps(m);
 	uint32_t proc = (uint32_t)V(CPU_BASED_VM_EXEC_CONTROL);
 	CTL_SETTINGS(CTL_PIN, (uint32_t)V(PIN_BASED_VM_EXEC_CONTROL),
@@ -40,7 +41,8 @@ static void settings(struct refvmm *m)
 /* 26.2.1.1: CR3 targets, I/O and MSR bitmaps. */
 static void bitmaps(struct refvmm *m)
 {
-	uint32_t p = proc(m);
+	const uint8_t *d = vmcs_cached(m);
+	uint32_t p = eproc(m, d);
 	CHECK(m, ENTRY_CTL_CR3_TARGET_COUNT,
 	      V(CR3_TARGET_COUNT) <= ((m->caps.msr[CAP_MISC] >> 16) & 0x1ff));
 	if (p & PROC_IO_BITMAPS) {
@@ -54,7 +56,8 @@ static void bitmaps(struct refvmm *m)
 /* 26.2.1.1: TPR shadow and the APIC-virtualization controls. */
 static void apic(struct refvmm *m)
 {
-	uint32_t p = proc(m), p2 = proc2(m), pin = (uint32_t)V(PIN_BASED_VM_EXEC_CONTROL);
+	const uint8_t *d = vmcs_cached(m);
+	uint32_t p = eproc(m, d), p2 = eproc2(m, d), pin = (uint32_t)V(PIN_BASED_VM_EXEC_CONTROL);
 	if (p & PROC_TPR_SHADOW) {
 		uint64_t va = V(VIRTUAL_APIC_PAGE_ADDR);
 		PAGE_ADDR(va, ENTRY_CTL_VIRTUAL_APIC_ALIGN, ENTRY_CTL_VIRTUAL_APIC_ADDR);
@@ -77,12 +80,12 @@ static void apic(struct refvmm *m)
 	CHECK(m, ENTRY_CTL_X2APIC_VS_APIC_ACCESS, !(p2 & P2_X2APIC) || !(p2 & P2_APIC_ACCESS));
 	CHECK(m, ENTRY_CTL_VID_NEEDS_EXT_INT_EXITING, !(p2 & P2_VID) || (pin & PIN_EXT_INT));
 	if (pin & PIN_POSTED) {
-		uint64_t d = V(POSTED_INTR_DESC_ADDR);
+		uint64_t desc = V(POSTED_INTR_DESC_ADDR);
 		CHECK(m, ENTRY_CTL_PI_NEEDS_VID, p2 & P2_VID);
 		CHECK(m, ENTRY_CTL_PI_NEEDS_ACK_ON_EXIT, V(VM_EXIT_CONTROLS) & EXITC_ACK_INTR);
 		CHECK(m, ENTRY_CTL_PI_VECTOR, !(V(POSTED_INTR_NV) & 0xff00));
-		CHECK(m, ENTRY_CTL_PI_DESC_ALIGN, !(d & 0x3f));
-		CHECK(m, ENTRY_CTL_PI_DESC_ADDR, addr_ok(m, d));
+		CHECK(m, ENTRY_CTL_PI_DESC_ALIGN, !(desc & 0x3f));
+		CHECK(m, ENTRY_CTL_PI_DESC_ADDR, addr_ok(m, desc));
 	}
 }
 
@@ -90,6 +93,7 @@ static void apic(struct refvmm *m)
  * checks themselves are eptp_faults() (ept.c), shared with INVEPT. */
 static void eptp(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	unsigned f = eptp_faults(&m->caps, V(EPT_POINTER));
 	CHECK(m, ENTRY_CTL_EPTP_MEMTYPE, !(f & EPTP_BAD_MEMTYPE));
 	CHECK(m, ENTRY_CTL_EPTP_WALK_LENGTH, !(f & EPTP_BAD_WALK));
@@ -101,7 +105,8 @@ static void eptp(struct refvmm *m)
  * VMCS shadowing, #VE, sub-page permissions. */
 static void ept(struct refvmm *m)
 {
-	uint32_t p2 = proc2(m);
+	const uint8_t *d = vmcs_cached(m);
+	uint32_t p2 = eproc2(m, d);
 	if (p2 & P2_VPID)
 		CHECK(m, ENTRY_CTL_VPID_NONZERO, V(VIRTUAL_PROCESSOR_ID) != 0);
 	if (p2 & P2_EPT)
@@ -146,6 +151,7 @@ static void ept(struct refvmm *m)
 /* 26.2.1.2: VM-exit control fields. */
 static void exit_ctls(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint32_t x = (uint32_t)V(VM_EXIT_CONTROLS);
 	CHECK(m, ENTRY_CTL_SAVE_TIMER_NEEDS_TIMER,
 	      !(x & EXIT_SAVE_TIMER) || (V(PIN_BASED_VM_EXEC_CONTROL) & PIN_TIMER));
@@ -158,6 +164,7 @@ static void exit_ctls(struct refvmm *m)
 /* 26.2.1.3: the VM-entry interruption-information field (Table 24-17). */
 static void event(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint32_t info = (uint32_t)V(VM_ENTRY_INTR_INFO_FIELD);
 	if (!(info & (1u << 31)))
 		return;
@@ -171,7 +178,7 @@ static void event(struct refvmm *m)
 		CHECK(m, ENTRY_CTL_EVENT_HW_EXC_VECTOR, vec <= 31);
 	if (type == IT_OTHER)
 		CHECK(m, ENTRY_CTL_EVENT_OTHER_VECTOR, vec == 0);
-	bool pe = !(proc2(m) & P2_UNRESTRICTED) || (V(GUEST_CR0) & 1);
+	bool pe = !(eproc2(m, d) & P2_UNRESTRICTED) || (V(GUEST_CR0) & 1);
 	bool errvec = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
 	/* A.1: IA32_VMX_BASIC[56] = 1 lets any hardware exception be injected
 	 * with or without an error code (no vector checks) */
@@ -195,6 +202,7 @@ static void event(struct refvmm *m)
 /* 26.2.1.3: VM-entry control fields.  The model never runs in SMM. */
 static void entry_ctls(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint32_t en = (uint32_t)V(VM_ENTRY_CONTROLS);
 	event(m);
 	MSR_AREA(V(VM_ENTRY_MSR_LOAD_ADDR), V(VM_ENTRY_MSR_LOAD_COUNT),

@@ -3,7 +3,7 @@
  * non-register state, PDPTEs; and 26.3.2, loading the guest state. */
 #include "entry_priv.h"
 
-#define V(f) gv(m, VF_##f)
+#define V(f) vmcs_rd(m, d, VF_##f)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define CR0_PE 1ull
@@ -16,7 +16,7 @@
 #define RF_IF (1ull << 9)
 #define RF_VM (1ull << 17)
 
-static bool ia32e_guest(const struct refvmm *m)
+static bool ia32e_guest(const struct refvmm *m, const uint8_t *d)
 {
 	return V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
 }
@@ -24,8 +24,9 @@ static bool ia32e_guest(const struct refvmm *m)
 /* 26.3.1.1: control registers, debug registers, MSRs. */
 static void regs(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t cr0 = V(GUEST_CR0), cr4 = V(GUEST_CR4), en = V(VM_ENTRY_CONTROLS);
-	bool unr = proc2(m) & P2_UNRESTRICTED, ia32e = ia32e_guest(m);
+	bool unr = eproc2(m, d) & P2_UNRESTRICTED, ia32e = ia32e_guest(m, d);
 	CHECK(m, ENTRY_GUEST_CR0_FIXED, caps_cr0_allowed(&m->caps, cr0, unr));
 	CHECK(m, ENTRY_GUEST_CR0_PG_PE, !(cr0 & CR0_PG) || (cr0 & CR0_PE));
 	CHECK(m, ENTRY_GUEST_CR4_FIXED, caps_cr4_allowed(&m->caps, cr4));
@@ -59,6 +60,7 @@ static void regs(struct refvmm *m)
 /* 26.3.1.1: MPX, LBR, CET and PKRS state (entry controls 16, 20-22). */
 static void ext_msrs(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t en = V(VM_ENTRY_CONTROLS);
 	if (en & (1u << 16)) {
 		uint64_t b = V(GUEST_BNDCFGS);
@@ -66,10 +68,10 @@ static void ext_msrs(struct refvmm *m)
 		CHECK(m, ENTRY_GUEST_BNDCFGS_CANONICAL, canonical(m, b & ~0xfffull));
 	}
 	if (en & (1u << 21))
-		CHECK(m, ENTRY_GUEST_LBR_CTL_RESERVED, !(V(GUEST_IA32_LBR_CTL) >> 22));
+		CHECK(m, ENTRY_GUEST_LBR_CTL_RESERVED, !(V(GUEST_IA32_LBR_CTL) & ~0x7f000full));
 	if (en & (1u << 20)) {
 		uint64_t scet = V(GUEST_S_CET), ssp = V(GUEST_SSP);
-		bool ssp_ok = ia32e_guest(m) ? canonical(m, ssp) : !(ssp >> 32);
+		bool ssp_ok = ia32e_guest(m, d) ? canonical(m, ssp) : !(ssp >> 32);
 		CHECK(m, ENTRY_GUEST_S_CET_RESERVED, !(scet & 0x3c0) && canonical(m, scet));
 		CHECK(m, ENTRY_GUEST_SSP_CANONICAL, !(ssp & 3) && ssp_ok);
 		CHECK(m, ENTRY_GUEST_INTR_SSP_TABLE_CANONICAL, canonical(m, V(GUEST_INTR_SSP_TABLE)));
@@ -81,18 +83,19 @@ static void ext_msrs(struct refvmm *m)
 /* 26.3.1.3 descriptor-table registers, 26.3.1.4 RIP and RFLAGS. */
 static void dtr_rip(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	CHECK(m, ENTRY_GUEST_GDTR_BASE_CANONICAL, canonical(m, V(GUEST_GDTR_BASE)));
 	CHECK(m, ENTRY_GUEST_IDTR_BASE_CANONICAL, canonical(m, V(GUEST_IDTR_BASE)));
 	CHECK(m, ENTRY_GUEST_GDTR_LIMIT, !(V(GUEST_GDTR_LIMIT) >> 16));
 	CHECK(m, ENTRY_GUEST_IDTR_LIMIT, !(V(GUEST_IDTR_LIMIT) >> 16));
 	bool cs_l = V(GUEST_CS_AR_BYTES) & (1u << 13);
 	uint64_t rip = V(GUEST_RIP), rf = V(GUEST_RFLAGS);
-	if (!ia32e_guest(m) || !cs_l)
+	if (!ia32e_guest(m, d) || !cs_l)
 		CHECK(m, ENTRY_GUEST_RIP_HIGH, !(rip >> 32));
 	else
 		CHECK(m, ENTRY_GUEST_RIP_CANONICAL, canonical(m, rip));
 	CHECK(m, ENTRY_GUEST_RFLAGS_RESERVED, !(rf & 0xffffffffffc08028ull) && (rf & 2));
-	if (ia32e_guest(m) || !(V(GUEST_CR0) & CR0_PE))
+	if (ia32e_guest(m, d) || !(V(GUEST_CR0) & CR0_PE))
 		CHECK(m, ENTRY_GUEST_RFLAGS_VM, !(rf & RF_VM));
 	uint32_t ev = (uint32_t)V(VM_ENTRY_INTR_INFO_FIELD);
 	if ((ev >> 31) && ((ev >> 8) & 7) == IT_EXT)
@@ -102,6 +105,7 @@ static void dtr_rip(struct refvmm *m)
 /* 26.3.1.5: activity state and which injected events it allows. */
 static void activity(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t act = V(GUEST_ACTIVITY_STATE), intr = V(GUEST_INTERRUPTIBILITY_INFO);
 	uint32_t ev = (uint32_t)V(VM_ENTRY_INTR_INFO_FIELD);
 	unsigned type = (ev >> 8) & 7, vec = ev & 0xff;
@@ -127,6 +131,7 @@ static void activity(struct refvmm *m)
 /* 26.3.1.5: interruptibility state. */
 static void interruptibility(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t intr = V(GUEST_INTERRUPTIBILITY_INFO);
 	uint32_t ev = (uint32_t)V(VM_ENTRY_INTR_INFO_FIELD);
 	unsigned type = (ev >> 8) & 7;
@@ -151,6 +156,7 @@ static void interruptibility(struct refvmm *m)
 /* 26.3.1.5: pending debug exceptions. */
 static void pending_dbg(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t pd = V(GUEST_PENDING_DBG_EXCEPTIONS), rf = V(GUEST_RFLAGS);
 	uint64_t intr = V(GUEST_INTERRUPTIBILITY_INFO), act = V(GUEST_ACTIVITY_STATE);
 	CHECK(m, ENTRY_GUEST_PENDING_DBG_RESERVED, !(pd & 0xfffffffffffeaff0ull));   /* 63:17, 15, 13, 11:4 */
@@ -168,6 +174,7 @@ static void pending_dbg(struct refvmm *m)
 /* 26.3.1.5: the VMCS link pointer (qualification 4). */
 static void link_ptr(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t lp = V(VMCS_LINK_POINTER);
 	if (lp == ~0ull)
 		return;
@@ -177,7 +184,7 @@ static void link_ptr(struct refvmm *m)
 		return;
 	uint32_t rev = mem_read32(&m->mem, lp);
 	CHECK(m, ENTRY_GUEST_LINK_PTR_REVISION, (rev & 0x7fffffffu) == caps_revision(&m->caps));
-	CHECK(m, ENTRY_GUEST_LINK_PTR_SHADOW, !!(rev >> 31) == !!(proc2(m) & P2_SHADOW));
+	CHECK(m, ENTRY_GUEST_LINK_PTR_SHADOW, !!(rev >> 31) == !!(eproc2(m, d) & P2_SHADOW));
 }
 
 static bool pdpte_ok(const struct refvmm *m, uint64_t e)
@@ -188,13 +195,14 @@ static bool pdpte_ok(const struct refvmm *m, uint64_t e)
 /* 26.3.1.6: PAE paging (CR0.PG = 1, CR4.PAE = 1, not IA-32e mode). */
 static void pdptes(struct refvmm *m)
 {
-	if (!(V(GUEST_CR0) & CR0_PG) || !(V(GUEST_CR4) & CR4_PAE) || ia32e_guest(m))
+	const uint8_t *d = vmcs_cached(m);
+	if (!(V(GUEST_CR0) & CR0_PG) || !(V(GUEST_CR4) & CR4_PAE) || ia32e_guest(m, d))
 		return;
 	bool ok = true;
-	if (proc2(m) & P2_EPT) {
+	if (eproc2(m, d) & P2_EPT) {
 		static const enum vmcs_field f[4] = { VF_GUEST_PDPTR0, VF_GUEST_PDPTR1, VF_GUEST_PDPTR2, VF_GUEST_PDPTR3 };
 		for (int i = 0; i < 4; i++)
-			ok = ok && pdpte_ok(m, gv(m, f[i]));
+			ok = ok && pdpte_ok(m, vmcs_rd(m, d, f[i]));
 		CHECK(m, ENTRY_GUEST_PDPTE_FIELD_RESERVED, ok);
 		return;
 	}
@@ -222,6 +230,7 @@ void entry_check_guest(struct refvmm *m)
  * state; PDPTEs need no model state (the model does not walk PAE tables). */
 void entry_load_guest(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	struct cpu_state *c = &m->cpu;
 	uint64_t en = V(VM_ENTRY_CONTROLS);
 	static const enum vmcs_field sel[SEG_COUNT] = {
@@ -231,10 +240,10 @@ void entry_load_guest(struct refvmm *m)
 	/* the base, limit and access-rights fields of register s follow the
 	 * same ES..TR order in their groups of vmcs_fields.def */
 	for (int s = 0; s < SEG_COUNT; s++) {
-		c->seg[s].sel = (uint16_t)gv(m, sel[s]);
-		c->seg[s].base = gv(m, (enum vmcs_field)(VF_GUEST_ES_BASE + s));
-		c->seg[s].limit = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_LIMIT + s));
-		c->seg[s].ar = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + s));
+		c->seg[s].sel = (uint16_t)vmcs_rd(m, d, sel[s]);
+		c->seg[s].base = vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + s));
+		c->seg[s].limit = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + s));
+		c->seg[s].ar = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + s));
 	}
 	c->gdtr = (struct dtr){ V(GUEST_GDTR_BASE), (uint32_t)V(GUEST_GDTR_LIMIT) };
 	c->idtr = (struct dtr){ V(GUEST_IDTR_BASE), (uint32_t)V(GUEST_IDTR_LIMIT) };

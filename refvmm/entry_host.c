@@ -2,13 +2,14 @@
  * any: VMfailValid(8). */
 #include "entry_priv.h"
 
-#define V(f) gv(m, VF_##f)
+#define V(f) vmcs_rd(m, d, VF_##f)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 
 /* 26.2.2: control registers and MSRs. */
 static void regs(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint64_t cr0 = V(HOST_CR0), cr4 = V(HOST_CR4);
 	uint32_t x = (uint32_t)V(VM_EXIT_CONTROLS);
 	bool host64 = x & EXIT_HOST_64;
@@ -33,6 +34,7 @@ static void regs(struct refvmm *m)
 /* 26.2.2: CET state and PKRS (exit controls 28, 29). */
 static void cet_pkrs(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	uint32_t x = (uint32_t)V(VM_EXIT_CONTROLS);
 	if (x & (1u << 28)) {
 		uint64_t scet = V(HOST_S_CET), ssp = V(HOST_SSP);
@@ -47,6 +49,7 @@ static void cet_pkrs(struct refvmm *m)
 /* 26.2.3: selectors and base addresses. */
 static void segs(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	bool host64 = V(VM_EXIT_CONTROLS) & EXIT_HOST_64;
 	CHECK(m, ENTRY_HOST_SEL_ES_TI_RPL, !(V(HOST_ES_SELECTOR) & 7));
 	CHECK(m, ENTRY_HOST_SEL_CS_TI_RPL, !(V(HOST_CS_SELECTOR) & 7));
@@ -70,6 +73,7 @@ static void segs(struct refvmm *m)
  * whenever its EFER.LMA is 1 (the test machine's always is). */
 static void addr_space(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	bool host64 = V(VM_EXIT_CONTROLS) & EXIT_HOST_64;
 	bool ia32e = m->cpu.efer & EFER_LMA;
 	uint64_t cr4 = V(HOST_CR4);

@@ -52,7 +52,8 @@ static bool load_one(struct refvmm *m, uint64_t w0, uint64_t v)
 
 uint32_t entry_load_msrs(struct refvmm *m)
 {
-	uint64_t n = gv(m, VF_VM_ENTRY_MSR_LOAD_COUNT), a = gv(m, VF_VM_ENTRY_MSR_LOAD_ADDR);
+	const uint8_t *d = vmcs_cached(m);
+	uint64_t n = vmcs_rd(m, d, VF_VM_ENTRY_MSR_LOAD_COUNT), a = vmcs_rd(m, d, VF_VM_ENTRY_MSR_LOAD_ADDR);
 	/* beyond the recommended maximum, 512 * (IA32_VMX_MISC[27:25] + 1)
 	 * (A.6), the SDM leaves the behaviour open: the model stops there */
 	uint64_t max = 512 * (((m->caps.msr[CAP_MISC] >> 25) & 7) + 1);

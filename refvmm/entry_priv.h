@@ -24,6 +24,20 @@ enum {
 	ENTRYC_LOAD_PAT = 1u << 14, ENTRYC_LOAD_EFER = 1u << 15,
 };
 
+/* The entry code reads the current VMCS through a region pointer d that
+ * each function takes once from vmcs_cached() (pinned by vmentry; NULL
+ * only when the region has no page: the memory hash then). */
+static inline uint32_t eproc(const struct refvmm *m, const uint8_t *d)
+{
+	return (uint32_t)vmcs_rd(m, d, VF_CPU_BASED_VM_EXEC_CONTROL);
+}
+
+/* Secondary controls count only when "activate secondary controls" is 1. */
+static inline uint32_t eproc2(const struct refvmm *m, const uint8_t *d)
+{
+	return eproc(m, d) & PROC_SECONDARY ? (uint32_t)vmcs_rd(m, d, VF_SECONDARY_VM_EXEC_CONTROL) : 0;
+}
+
 static inline bool canonical(const struct refvmm *m, uint64_t a)
 {
 	unsigned w = m->caps.linaddr ? m->caps.linaddr : 48;

@@ -4,7 +4,7 @@
  * ES..GS are their check sites (CHECK_ID). */
 #include "entry_priv.h"
 
-#define V(f) gv(m, VF_##f)
+#define V(f) vmcs_rd(m, d, VF_##f)
 #define AR_UNUSABLE (1u << 16)
 
 _Static_assert(VF_GUEST_TR_BASE - VF_GUEST_ES_BASE == SEG_TR - SEG_ES &&
@@ -32,11 +32,12 @@ struct gseg { uint16_t sel; uint64_t base; uint32_t limit, ar; };
 
 static struct gseg load(const struct refvmm *m, enum seg_reg r)
 {
+	const uint8_t *d = vmcs_cached(m);
 	return (struct gseg){
-		.sel = (uint16_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
-		.base = gv(m, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
-		.limit = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
-		.ar = (uint32_t)gv(m, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
+		.sel = (uint16_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
+		.base = vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
+		.limit = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
+		.ar = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
 	};
 }
 
@@ -91,6 +92,7 @@ static void data_and_code(struct refvmm *m, const struct gseg *g, bool v86, bool
 /* CS and SS privilege rules and CS.L/D (26.3.1.2 access rights). */
 static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
 {
+	const uint8_t *d = vmcs_cached(m);
 	struct gseg cs = g[SEG_CS], ss = g[SEG_SS];
 	if (!v86 && !unr)
 		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss.sel & 3) == (cs.sel & 3));
@@ -113,6 +115,7 @@ static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr
 /* Base addresses (26.3.1.2 "Base addresses"). */
 static void bases(struct refvmm *m, const struct gseg *g)
 {
+	const uint8_t *d = vmcs_cached(m);
 	struct gseg ss = g[SEG_SS], ds = g[SEG_DS], es = g[SEG_ES];
 	struct gseg ldtr = g[SEG_LDTR];
 	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, V(GUEST_FS_BASE)));
@@ -132,6 +135,7 @@ static void bases(struct refvmm *m, const struct gseg *g)
 /* TR and LDTR (26.3.1.2 selectors and access rights). */
 static void system_segs(struct refvmm *m, const struct gseg *g)
 {
+	const uint8_t *d = vmcs_cached(m);
 	struct gseg tr = g[SEG_TR], ldtr = g[SEG_LDTR];
 	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
 	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr.sel & 4));
@@ -154,8 +158,9 @@ static void system_segs(struct refvmm *m, const struct gseg *g)
 
 void entry_check_seg(struct refvmm *m)
 {
+	const uint8_t *d = vmcs_cached(m);
 	bool v86 = V(GUEST_RFLAGS) & (1u << 17);
-	bool unr = proc2(m) & P2_UNRESTRICTED;
+	bool unr = eproc2(m, d) & P2_UNRESTRICTED;
 	struct gseg g[SEG_COUNT];   /* each register's fields read once */
 	for (int r = 0; r < SEG_COUNT; r++)
 		g[r] = load(m, (enum seg_reg)r);

@@ -40,16 +40,18 @@ static inline void vmcs_unpin(struct refvmm *m)
 	m->vcache.pinned = NULL;
 }
 
-/* Value mask of field f: a const table, so that a constant f folds. */
-static const uint8_t vmcs_field_width[VF_COUNT] = {
-#define VMCS_FIELD(name, enc, width, type, feat) [VF_##name] = (width),
+/* Value mask of field f by its width: a const table, so that a constant
+ * f folds and any other is one load. */
+static const uint64_t vmcs_field_masks[VF_COUNT] = {
+#define VMCS_FIELD(name, enc, width, type, feat) \
+	[VF_##name] = (width) == W16 ? 0xffffu : (width) == W32 ? 0xffffffffu : ~0ull,
 #include "vmcs_fields.def"
 #undef VMCS_FIELD
 };
 
 static inline uint64_t vmcs_field_mask(enum vmcs_field f)
 {
-	return vmcs_width_mask((enum vmcs_width)vmcs_field_width[f]);
+	return vmcs_field_masks[f];
 }
 
 /* Field f of the current VMCS, all 64 bits as stored. */
@@ -73,6 +75,25 @@ static inline void vmcs_put(struct refvmm *m, enum vmcs_field f, uint64_t v)
 		mem_put_le64(d + off, v);
 	else   /* beyond the model's memory: dropped, as mem_write64 does */
 		(void)mem_write64(&m->mem, m->vmx.current + off, v);
+}
+
+/* The same through a region pointer d that the caller took once from
+ * vmcs_cached() for a run of accesses with no VMPTRLD/reset in between
+ * (NULL: through the memory hash, exactly as vmcs_get/vmcs_put). */
+static inline uint64_t vmcs_rd(const struct refvmm *m, const uint8_t *d, enum vmcs_field f)
+{
+	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+	return d ? mem_le64(d + off) : mem_read64(&m->mem, m->vmx.current + off);
+}
+
+/* Stores v masked to the field's width. */
+static inline void vmcs_wr(struct refvmm *m, uint8_t *d, enum vmcs_field f, uint64_t v)
+{
+	v &= vmcs_field_mask(f);
+	if (d)
+		mem_put_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
+	else
+		vmcs_put(m, f, v);
 }
 
 #endif
