@@ -70,7 +70,8 @@ static void segs(struct refvmm *m)
 }
 
 /* 26.2.4: address-space size.  L1 of the model runs in IA-32e mode
- * whenever its EFER.LMA is 1 (the test machine's always is). */
+ * whenever its EFER.LMA is 1: the test machine's does, until leave_ia32e
+ * takes it to 32-bit protected mode (l1_mode.c). */
 static void addr_space(struct refvmm *m)
 {
 	const uint8_t *d = vmcs_cached(m);
