@@ -13,39 +13,41 @@
  * undefined. */
 static void record_info(struct refvmm *m, const struct exit_info *e)
 {
-	gw(m, VF_VM_EXIT_REASON, e->reason);
-	gw(m, VF_EXIT_QUALIFICATION, e->have & EXF_QUAL ? e->qual : 0);
-	gw(m, VF_VM_EXIT_INTR_INFO, e->have & EXF_INTR ? e->intr : 0);
+	uint8_t *d = vmcs_cached(m);   /* pinned by vmentry */
+	vmcs_wr(m, d, VF_VM_EXIT_REASON, e->reason);
+	vmcs_wr(m, d, VF_EXIT_QUALIFICATION, e->have & EXF_QUAL ? e->qual : 0);
+	vmcs_wr(m, d, VF_VM_EXIT_INTR_INFO, e->have & EXF_INTR ? e->intr : 0);
 	if (e->have & EXF_INTR_ERR)
-		gw(m, VF_VM_EXIT_INTR_ERROR_CODE, e->intr_err);
-	gw(m, VF_IDT_VECTORING_INFO_FIELD, e->have & EXF_IDT ? e->idt : 0);
+		vmcs_wr(m, d, VF_VM_EXIT_INTR_ERROR_CODE, e->intr_err);
+	vmcs_wr(m, d, VF_IDT_VECTORING_INFO_FIELD, e->have & EXF_IDT ? e->idt : 0);
 	if (e->have & EXF_IDT_ERR)
-		gw(m, VF_IDT_VECTORING_ERROR_CODE, e->idt_err);
+		vmcs_wr(m, d, VF_IDT_VECTORING_ERROR_CODE, e->idt_err);
 	if (e->have & EXF_LEN)
-		gw(m, VF_VM_EXIT_INSTRUCTION_LEN, e->len);
+		vmcs_wr(m, d, VF_VM_EXIT_INSTRUCTION_LEN, e->len);
 	if (e->have & EXF_INFO)
-		gw(m, VF_VMX_INSTRUCTION_INFO, e->info);
+		vmcs_wr(m, d, VF_VMX_INSTRUCTION_INFO, e->info);
 	if (e->have & EXF_GLA)
-		gw(m, VF_GUEST_LINEAR_ADDRESS, e->gla);
+		vmcs_wr(m, d, VF_GUEST_LINEAR_ADDRESS, e->gla);
 	if (e->have & EXF_GPA)
-		gw(m, VF_GUEST_PHYSICAL_ADDRESS, e->gpa);
+		vmcs_wr(m, d, VF_GUEST_PHYSICAL_ADDRESS, e->gpa);
 }
 
 
 /* 27.3.1-27.3.4: guest registers and non-register state. */
 static void save_guest(struct refvmm *m, uint32_t exitc)
 {
+	uint8_t *d = vmcs_cached(m);   /* pinned by vmentry */
 	const struct cpu_state *c = &m->cpu;
-	gw(m, VF_GUEST_CR0, c->cr0);
-	gw(m, VF_GUEST_CR3, c->cr3);
-	gw(m, VF_GUEST_CR4, c->cr4);
+	vmcs_wr(m, d, VF_GUEST_CR0, c->cr0);
+	vmcs_wr(m, d, VF_GUEST_CR3, c->cr3);
+	vmcs_wr(m, d, VF_GUEST_CR4, c->cr4);
 	if (!CHECK(m, EXIT_SAVE_DEBUG_CONTROLS, !(exitc & EXIT_SAVE_DEBUG))) {
-		gw(m, VF_GUEST_DR7, c->dr[7]);
-		gw(m, VF_GUEST_IA32_DEBUGCTL, c->debugctl);
+		vmcs_wr(m, d, VF_GUEST_DR7, c->dr[7]);
+		vmcs_wr(m, d, VF_GUEST_IA32_DEBUGCTL, c->debugctl);
 	}
-	gw(m, VF_GUEST_RSP, c->gpr[RSP]);
-	gw(m, VF_GUEST_RIP, c->rip);
-	gw(m, VF_GUEST_RFLAGS, c->rflags);
+	vmcs_wr(m, d, VF_GUEST_RSP, c->gpr[RSP]);
+	vmcs_wr(m, d, VF_GUEST_RIP, c->rip);
+	vmcs_wr(m, d, VF_GUEST_RFLAGS, c->rflags);
 	static const enum vmcs_field sel[SEG_COUNT] = {
 		VF_GUEST_ES_SELECTOR, VF_GUEST_CS_SELECTOR, VF_GUEST_SS_SELECTOR, VF_GUEST_DS_SELECTOR,
 		VF_GUEST_FS_SELECTOR, VF_GUEST_GS_SELECTOR, VF_GUEST_LDTR_SELECTOR, VF_GUEST_TR_SELECTOR,
@@ -60,51 +62,52 @@ static void save_guest(struct refvmm *m, uint32_t exitc)
 		VF_GUEST_FS_AR_BYTES, VF_GUEST_GS_AR_BYTES, VF_GUEST_LDTR_AR_BYTES, VF_GUEST_TR_AR_BYTES,
 	};
 	for (int s = 0; s < SEG_COUNT; s++) {
-		gw(m, sel[s], c->seg[s].sel);
-		gw(m, base[s], c->seg[s].base);
-		gw(m, lim[s], c->seg[s].limit);
-		gw(m, ar[s], c->seg[s].ar);
+		vmcs_wr(m, d, sel[s], c->seg[s].sel);
+		vmcs_wr(m, d, base[s], c->seg[s].base);
+		vmcs_wr(m, d, lim[s], c->seg[s].limit);
+		vmcs_wr(m, d, ar[s], c->seg[s].ar);
 	}
-	gw(m, VF_GUEST_GDTR_BASE, c->gdtr.base);
-	gw(m, VF_GUEST_GDTR_LIMIT, c->gdtr.limit);
-	gw(m, VF_GUEST_IDTR_BASE, c->idtr.base);
-	gw(m, VF_GUEST_IDTR_LIMIT, c->idtr.limit);
-	gw(m, VF_GUEST_SYSENTER_CS, c->sysenter_cs);
-	gw(m, VF_GUEST_SYSENTER_ESP, c->sysenter_esp);
-	gw(m, VF_GUEST_SYSENTER_EIP, c->sysenter_eip);
+	vmcs_wr(m, d, VF_GUEST_GDTR_BASE, c->gdtr.base);
+	vmcs_wr(m, d, VF_GUEST_GDTR_LIMIT, c->gdtr.limit);
+	vmcs_wr(m, d, VF_GUEST_IDTR_BASE, c->idtr.base);
+	vmcs_wr(m, d, VF_GUEST_IDTR_LIMIT, c->idtr.limit);
+	vmcs_wr(m, d, VF_GUEST_SYSENTER_CS, c->sysenter_cs);
+	vmcs_wr(m, d, VF_GUEST_SYSENTER_ESP, c->sysenter_esp);
+	vmcs_wr(m, d, VF_GUEST_SYSENTER_EIP, c->sysenter_eip);
 	if (!CHECK(m, EXIT_SAVE_PAT, !(exitc & EXIT_SAVE_PAT)))
-		gw(m, VF_GUEST_IA32_PAT, c->pat);
+		vmcs_wr(m, d, VF_GUEST_IA32_PAT, c->pat);
 	if (!CHECK(m, EXIT_SAVE_EFER, !(exitc & EXIT_SAVE_EFER)))
-		gw(m, VF_GUEST_IA32_EFER, c->efer);
-	gw(m, VF_GUEST_INTERRUPTIBILITY_INFO, c->interruptibility);
-	gw(m, VF_GUEST_ACTIVITY_STATE, c->activity);
-	gw(m, VF_GUEST_PENDING_DBG_EXCEPTIONS, c->pending_dbg);
+		vmcs_wr(m, d, VF_GUEST_IA32_EFER, c->efer);
+	vmcs_wr(m, d, VF_GUEST_INTERRUPTIBILITY_INFO, c->interruptibility);
+	vmcs_wr(m, d, VF_GUEST_ACTIVITY_STATE, c->activity);
+	vmcs_wr(m, d, VF_GUEST_PENDING_DBG_EXCEPTIONS, c->pending_dbg);
 }
 
 /* 27.5.1-27.5.3: host state.  The rest of L1's state is what it was
  * before the entry (m->host). */
 static void load_host(struct refvmm *m, uint32_t exitc)
 {
+	uint8_t *d = vmcs_cached(m);   /* pinned by vmentry */
 	struct cpu_state *c = &m->cpu;
 	memcpy(c, &m->host, opaque_size(sizeof *c));   /* *c = m->host */
-	c->cr0 = gv(m, VF_HOST_CR0);
-	c->cr3 = gv(m, VF_HOST_CR3);
-	c->cr4 = gv(m, VF_HOST_CR4);
+	c->cr0 = vmcs_rd(m, d, VF_HOST_CR0);
+	c->cr3 = vmcs_rd(m, d, VF_HOST_CR3);
+	c->cr4 = vmcs_rd(m, d, VF_HOST_CR4);
 	c->dr[7] = 0x400;                  /* 27.5.1 */
 	c->debugctl = 0;
-	c->sysenter_cs = gv(m, VF_HOST_IA32_SYSENTER_CS);
-	c->sysenter_esp = gv(m, VF_HOST_IA32_SYSENTER_ESP);
-	c->sysenter_eip = gv(m, VF_HOST_IA32_SYSENTER_EIP);
-	c->gpr[RSP] = gv(m, VF_HOST_RSP);
-	c->rip = gv(m, VF_HOST_RIP);
+	c->sysenter_cs = vmcs_rd(m, d, VF_HOST_IA32_SYSENTER_CS);
+	c->sysenter_esp = vmcs_rd(m, d, VF_HOST_IA32_SYSENTER_ESP);
+	c->sysenter_eip = vmcs_rd(m, d, VF_HOST_IA32_SYSENTER_EIP);
+	c->gpr[RSP] = vmcs_rd(m, d, VF_HOST_RSP);
+	c->rip = vmcs_rd(m, d, VF_HOST_RIP);
 	c->rflags = 2;                     /* 27.5.3 */
 	if (!CHECK(m, EXIT_HOST_LOAD_PAT, !(exitc & EXIT_LOAD_PAT)))
-		c->pat = gv(m, VF_HOST_IA32_PAT);
+		c->pat = vmcs_rd(m, d, VF_HOST_IA32_PAT);
 	if (exitc & EXIT_LOAD_PERF)
-		c->perf_global_ctrl = gv(m, VF_HOST_IA32_PERF_GLOBAL_CTRL);
+		c->perf_global_ctrl = vmcs_rd(m, d, VF_HOST_IA32_PERF_GLOBAL_CTRL);
 	bool lm = exitc & EXIT_HOST_64;
 	if (!CHECK(m, EXIT_HOST_LOAD_EFER, !(exitc & EXIT_LOAD_EFER)))
-		c->efer = gv(m, VF_HOST_IA32_EFER);
+		c->efer = vmcs_rd(m, d, VF_HOST_IA32_EFER);
 	else   /* 27.5.1: LMA and LME take the host address-space size */
 		c->efer = (c->efer & ~0x500ull) | (lm ? 0x500 : 0);
 	/* 27.5.2: selectors from the host fields; CS a 64-bit (or 32-bit)
@@ -115,22 +118,22 @@ static void load_host(struct refvmm *m, uint32_t exitc)
 	};
 	for (int s = 0; s < SEG_COUNT; s++) {
 		struct seg *g = &c->seg[s];
-		g->sel = sel[s] == VF_COUNT ? 0 : (uint16_t)gv(m, sel[s]);
+		g->sel = sel[s] == VF_COUNT ? 0 : (uint16_t)vmcs_rd(m, d, sel[s]);
 		g->base = 0;
 		g->limit = 0xffffffff;
 		g->ar = g->sel ? 0xc093 : TM_AR_UNUSABLE;
 	}
 	c->seg[SEG_CS].ar = lm ? 0xa09b : 0xc09b;
 	c->seg[SEG_SS].ar = 0xc093 | (c->seg[SEG_SS].sel ? 0 : TM_AR_UNUSABLE);
-	c->seg[SEG_FS].base = gv(m, VF_HOST_FS_BASE);
-	c->seg[SEG_GS].base = gv(m, VF_HOST_GS_BASE);
-	c->seg[SEG_TR].base = gv(m, VF_HOST_TR_BASE);
+	c->seg[SEG_FS].base = vmcs_rd(m, d, VF_HOST_FS_BASE);
+	c->seg[SEG_GS].base = vmcs_rd(m, d, VF_HOST_GS_BASE);
+	c->seg[SEG_TR].base = vmcs_rd(m, d, VF_HOST_TR_BASE);
 	c->seg[SEG_TR].limit = 0x67;
 	c->seg[SEG_TR].ar = TM_AR_TSS64_BUSY;
 	c->seg[SEG_LDTR].ar = TM_AR_UNUSABLE;
 	c->seg[SEG_LDTR].limit = 0;
-	c->gdtr = (struct dtr){ gv(m, VF_HOST_GDTR_BASE), 0xffff };
-	c->idtr = (struct dtr){ gv(m, VF_HOST_IDTR_BASE), 0xffff };
+	c->gdtr = (struct dtr){ vmcs_rd(m, d, VF_HOST_GDTR_BASE), 0xffff };
+	c->idtr = (struct dtr){ vmcs_rd(m, d, VF_HOST_IDTR_BASE), 0xffff };
 	c->cpl = 0;
 }
 
