@@ -9,12 +9,13 @@
 
 /* ---- L1 state at the start of a case ---- */
 
-/* IA32_FEATURE_CONTROL as the probe leaves it: firmware's value when
- * firmware locked it (the profile reports it), else the probe writes
- * TM_L1_FEATURE_CONTROL and locks it (harness/probe/main.c). */
+/* IA32_FEATURE_CONTROL as the probe leaves it (harness/probe/main.c):
+ * 0 means no firmware ran (Bochs ROM boot), and the probe enables VMX
+ * outside SMX and locks it (TM_L1_FEATURE_CONTROL); any other value stays
+ * as firmware left it, unlocked or with VMX disabled too (SDM 23.7). */
 static uint64_t feature_control(const struct vmx_caps *caps)
 {
-	return caps->feature_control & 1 ? caps->feature_control : TM_L1_FEATURE_CONTROL;
+	return caps->feature_control ? caps->feature_control : TM_L1_FEATURE_CONTROL;
 }
 
 static void l1_state(struct cpu_state *c, const struct vmx_caps *caps)

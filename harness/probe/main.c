@@ -93,8 +93,10 @@ static uint32_t report_profile(void)
 		if (m == PROBE_MSR_FIRST)
 			basic = v;
 	}
-	/* no firmware (Bochs ROM boot): enable VMX outside SMX and lock */
-	if (!(fc & 1)) {
+	/* 0: no firmware ran (Bochs ROM boot): enable VMX outside SMX and
+	 * lock.  Any other value stays as firmware left it, unlocked or with
+	 * VMX disabled too; the model starts from the same (refvmm.c) */
+	if (fc == 0) {
 		__asm__ volatile("wrmsr" :: "c"(0x3a), "a"((uint32_t)TM_L1_FEATURE_CONTROL), "d"(0));
 	}
 	return (uint32_t)basic & 0x7fffffff;

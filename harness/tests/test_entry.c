@@ -507,7 +507,7 @@ FITS(f_x_cet) { return may1(c, CTL_EXIT, 28); }
 FITS(f_x_pkrs) { return may1(c, CTL_EXIT, 29); }
 MUT(m_g_bnd_res) { entryc(m, 16); S(GUEST_BNDCFGS, 4); }
 MUT(m_g_bnd_can) { entryc(m, 16); S(GUEST_BNDCFGS, 1ull << 62); }
-MUT(m_g_lbr) { entryc(m, 21); S(GUEST_IA32_LBR_CTL, 1ull << 22); }
+MUT(m_g_lbr) { entryc(m, 21); S(GUEST_IA32_LBR_CTL, 1ull << 23); }   /* 22: OTHER_BRANCH */
 MUT(m_g_scet) { entryc(m, 20); S(GUEST_S_CET, 0x40); }
 MUT(m_g_ssp) { entryc(m, 20); S(GUEST_SSP, 2); }
 MUT(m_g_ssptab) { entryc(m, 20); S(GUEST_INTR_SSP_TABLE, 1ull << 62); }

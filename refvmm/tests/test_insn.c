@@ -360,7 +360,8 @@ START_TEST(test_cr_msr_values)
 END_TEST
 
 /* IA32_FEATURE_CONTROL (23.7): firmware that locked it with VMX outside
- * SMX disabled makes VMXON #GP(0); an unlocked one is locked at
+ * SMX disabled makes VMXON #GP(0); an unlocked one makes VMXON #GP(0)
+ * until L1 locks it; 0 (no firmware ran) is locked at
  * TM_L1_FEATURE_CONTROL by the probe, and the model starts there too. */
 START_TEST(test_feature_control)
 {
@@ -376,10 +377,20 @@ START_TEST(test_feature_control)
 	refvmm_run(m, &(struct rop)OPX(WRMSR, 0x3a, 5), &r);
 	ck_assert(r.alt[0].kind == OUT_FAULT && r.rules[0] == R_INSN_MSR_FEATURE_CONTROL_LOCKED);
 	refvmm_destroy(m);
-	c.feature_control = 0x4;   /* unlocked: the probe locks it at 5 */
+	c.feature_control = 0x4;   /* unlocked, VMX outside SMX: kept */
 	m = refvmm_create(&c);
 	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
-	ck_assert(r.alt[0].value == TM_L1_FEATURE_CONTROL);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == 4);
+	refvmm_run(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION), &r);
+	ck_assert(r.nalt == 1 && r.alt[0].kind == OUT_FAULT && r.alt[0].vector == 13);
+	ck_assert(r.nrules == 1 && r.rules[0] == R_INSN_VMXON_FEATURE_CONTROL_LOCK);
+	run_ok(m, &(struct rop)OPX(WRMSR, 0x3a, 5));
+	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
+	refvmm_destroy(m);
+	c.feature_control = 0;   /* no firmware: the probe locks it at 5 */
+	m = refvmm_create(&c);
+	refvmm_run(m, &(struct rop)OPX(RDMSR, 0x3a), &r);
+	ck_assert(r.alt[0].kind == OUT_VALUE && r.alt[0].value == TM_L1_FEATURE_CONTROL);
 	run_ok(m, &(struct rop)OPX(VMXON, TM_VMXON_REGION));
 	refvmm_destroy(m);
 	c.feature_control = 0x40005;   /* locked with more bits (SGX): kept as is */
