@@ -13,33 +13,36 @@ _Static_assert(VF_GUEST_TR_BASE - VF_GUEST_ES_BASE == SEG_TR - SEG_ES &&
 	       VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR == SEG_TR - SEG_ES,
 	       "guest segment fields follow enum seg_reg order");
 
+/* Segment types (Table 3-1 numbering) each register may hold outside
+ * virtual-8086 mode, as a bit set over the 16 types: CS an execute-only
+ * or readable code segment (9, 11, 13, 15; 3 too under unrestricted
+ * guest), SS a read/write data segment (3, 7), the others an accessed
+ * segment that, if code, is readable (1, 3, 5, 7, 11, 15). */
+#define T(type) (1u << (type))
+enum {
+	TYPES_CODE = T(9) | T(11) | T(13) | T(15), TYPES_CODE_UNR = T(3),
+	TYPES_STACK = T(3) | T(7), TYPES_DATA = T(1) | T(3) | T(5) | T(7) | T(11) | T(15),
+};
+#undef T
+
 /* The per-register rules for ES, CS, SS, DS, FS, GS (enum seg_reg). */
 static const struct seg_rules {
 	enum rule_id v86, type, s, p, ar_res, gran;
-	int dpl;   /* -1: the register has no DPL >= RPL rule */
+	int dpl;          /* -1: the register has no DPL >= RPL rule */
+	uint16_t types;   /* allowed types, above */
 } seg_rule[SEG_GS + 1] = {
 #define R(x) R_ENTRY_GUEST_SEG_##x
-	[SEG_ES] = { R(ES_V86), R(ES_TYPE), R(ES_S), R(ES_P), R(ES_AR_RESERVED), R(ES_GRANULARITY), R(ES_DPL) },
-	[SEG_CS] = { R(CS_V86), R(CS_TYPE), R(CS_S), R(CS_P), R(CS_AR_RESERVED), R(CS_GRANULARITY), -1 },
-	[SEG_SS] = { R(SS_V86), R(SS_TYPE), R(SS_S), R(SS_P), R(SS_AR_RESERVED), R(SS_GRANULARITY), -1 },
-	[SEG_DS] = { R(DS_V86), R(DS_TYPE), R(DS_S), R(DS_P), R(DS_AR_RESERVED), R(DS_GRANULARITY), R(DS_DPL) },
-	[SEG_FS] = { R(FS_V86), R(FS_TYPE), R(FS_S), R(FS_P), R(FS_AR_RESERVED), R(FS_GRANULARITY), R(FS_DPL) },
-	[SEG_GS] = { R(GS_V86), R(GS_TYPE), R(GS_S), R(GS_P), R(GS_AR_RESERVED), R(GS_GRANULARITY), R(GS_DPL) },
+	[SEG_ES] = { R(ES_V86), R(ES_TYPE), R(ES_S), R(ES_P), R(ES_AR_RESERVED), R(ES_GRANULARITY), R(ES_DPL), TYPES_DATA },
+	[SEG_CS] = { R(CS_V86), R(CS_TYPE), R(CS_S), R(CS_P), R(CS_AR_RESERVED), R(CS_GRANULARITY), -1, TYPES_CODE },
+	[SEG_SS] = { R(SS_V86), R(SS_TYPE), R(SS_S), R(SS_P), R(SS_AR_RESERVED), R(SS_GRANULARITY), -1, TYPES_STACK },
+	[SEG_DS] = { R(DS_V86), R(DS_TYPE), R(DS_S), R(DS_P), R(DS_AR_RESERVED), R(DS_GRANULARITY), R(DS_DPL), TYPES_DATA },
+	[SEG_FS] = { R(FS_V86), R(FS_TYPE), R(FS_S), R(FS_P), R(FS_AR_RESERVED), R(FS_GRANULARITY), R(FS_DPL), TYPES_DATA },
+	[SEG_GS] = { R(GS_V86), R(GS_TYPE), R(GS_S), R(GS_P), R(GS_AR_RESERVED), R(GS_GRANULARITY), R(GS_DPL), TYPES_DATA },
 #undef R
 };
 
-struct gseg { uint16_t sel; uint64_t base; uint32_t limit, ar; };
-
-static struct gseg load(const struct refvmm *m, enum seg_reg r)
-{
-	const uint8_t *d = vmcs_cached(m);
-	return (struct gseg){
-		.sel = (uint16_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
-		.base = vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
-		.limit = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
-		.ar = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
-	};
-}
+/* One guest segment register's four fields. */
+struct gseg { uint64_t base; uint32_t limit, ar; uint16_t sel; };
 
 static unsigned type_of(uint32_t ar) { return ar & 0xf; }
 static unsigned dpl_of(uint32_t ar) { return (ar >> 5) & 3; }
@@ -54,118 +57,106 @@ static bool gran_ok(uint32_t limit, uint32_t ar)
 	return g ? (limit & 0xfff) == 0xfff : !(limit & 0xfff00000u);
 }
 
-/* Allowed types (Table 3-1 numbering) per register, outside v8086 mode. */
-static bool type_ok(enum seg_reg r, unsigned t, bool unr)
-{
-	switch (r) {
-	case SEG_CS:
-		return t == 9 || t == 11 || t == 13 || t == 15 || (unr && t == 3);
-	case SEG_SS:
-		return t == 3 || t == 7;
-	default:   /* accessed; code segments readable */
-		return (t & 1) && (!(t & 8) || (t & 2));
-	}
-}
-
 /* ES..GS: the checks the SDM states per register. */
 static void data_and_code(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
 {
 	for (int r = SEG_ES; r <= SEG_GS; r++) {
 		const struct seg_rules *k = &seg_rule[r];
-		struct gseg s = g[r];
+		const struct gseg *s = &g[r];
 		if (v86) {
-			CHECK_ID(m, k->v86, s.base == (uint64_t)s.sel << 4 && s.limit == 0xffff && s.ar == 0xf3);
+			CHECK_ID(m, k->v86, s->base == (uint64_t)s->sel << 4 && s->limit == 0xffff && s->ar == 0xf3);
 			continue;
 		}
-		if (r != SEG_CS && !usable(s.ar))
+		if (r != SEG_CS && !usable(s->ar))
 			continue;
-		CHECK_ID(m, k->type, type_ok((enum seg_reg)r, type_of(s.ar), unr));
-		CHECK_ID(m, k->s, s.ar & 0x10);
-		CHECK_ID(m, k->p, s.ar & 0x80);
-		CHECK_ID(m, k->ar_res, ar_reserved_ok(s.ar));
-		CHECK_ID(m, k->gran, gran_ok(s.limit, s.ar));
-		if (k->dpl >= 0 && !unr && type_of(s.ar) <= 11)
-			CHECK_ID(m, (enum rule_id)k->dpl, dpl_of(s.ar) >= (s.sel & 3u));
+		unsigned t = type_of(s->ar);
+		uint32_t types = k->types | (r == SEG_CS && unr ? TYPES_CODE_UNR : 0);
+		CHECK_ID(m, k->type, (types >> t) & 1);
+		CHECK_ID(m, k->s, s->ar & 0x10);
+		CHECK_ID(m, k->p, s->ar & 0x80);
+		CHECK_ID(m, k->ar_res, ar_reserved_ok(s->ar));
+		CHECK_ID(m, k->gran, gran_ok(s->limit, s->ar));
+		if (k->dpl >= 0 && !unr && t <= 11)
+			CHECK_ID(m, (enum rule_id)k->dpl, dpl_of(s->ar) >= (s->sel & 3u));
 	}
 }
 
 /* CS and SS privilege rules and CS.L/D (26.3.1.2 access rights). */
-static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
+static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr, bool pe, bool ia32e)
 {
-	const uint8_t *d = vmcs_cached(m);
-	struct gseg cs = g[SEG_CS], ss = g[SEG_SS];
+	const struct gseg *cs = &g[SEG_CS], *ss = &g[SEG_SS];
 	if (!v86 && !unr)
-		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss.sel & 3) == (cs.sel & 3));
+		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss->sel & 3) == (cs->sel & 3));
 	if (v86)
 		return;
-	unsigned t = type_of(cs.ar);
+	unsigned t = type_of(cs->ar);
 	if (t == 3)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_ACCESSED_DATA, dpl_of(cs.ar) == 0);
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_ACCESSED_DATA, dpl_of(cs->ar) == 0);
 	if (t == 9 || t == 11)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_NONCONF, dpl_of(cs.ar) == dpl_of(ss.ar));
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_NONCONF, dpl_of(cs->ar) == dpl_of(ss->ar));
 	if (t == 13 || t == 15)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_CONF, dpl_of(cs.ar) <= dpl_of(ss.ar));
-	bool pe = V(GUEST_CR0) & 1;
-	CHECK(m, ENTRY_GUEST_SEG_SS_DPL, (unr || dpl_of(ss.ar) == (ss.sel & 3u)) &&
-	      ((t != 3 && pe) || dpl_of(ss.ar) == 0));
-	if (V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E && (cs.ar & (1u << 13)))
-		CHECK(m, ENTRY_GUEST_SEG_CS_L_D, !(cs.ar & (1u << 14)));
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_CONF, dpl_of(cs->ar) <= dpl_of(ss->ar));
+	CHECK(m, ENTRY_GUEST_SEG_SS_DPL, (unr || dpl_of(ss->ar) == (ss->sel & 3u)) &&
+	      ((t != 3 && pe) || dpl_of(ss->ar) == 0));
+	if (ia32e && (cs->ar & (1u << 13)))
+		CHECK(m, ENTRY_GUEST_SEG_CS_L_D, !(cs->ar & (1u << 14)));
 }
 
 /* Base addresses (26.3.1.2 "Base addresses"). */
 static void bases(struct refvmm *m, const struct gseg *g)
 {
-	const uint8_t *d = vmcs_cached(m);
-	struct gseg ss = g[SEG_SS], ds = g[SEG_DS], es = g[SEG_ES];
-	struct gseg ldtr = g[SEG_LDTR];
-	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, V(GUEST_FS_BASE)));
-	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, V(GUEST_GS_BASE)));
-	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, V(GUEST_TR_BASE)));
-	if (usable(ldtr.ar))
-		CHECK(m, ENTRY_GUEST_SEG_LDTR_BASE_CANONICAL, canonical(m, ldtr.base));
-	CHECK(m, ENTRY_GUEST_SEG_CS_BASE_HIGH, !(V(GUEST_CS_BASE) >> 32));
-	if (usable(ss.ar))
-		CHECK(m, ENTRY_GUEST_SEG_SS_BASE_HIGH, !(ss.base >> 32));
-	if (usable(ds.ar))
-		CHECK(m, ENTRY_GUEST_SEG_DS_BASE_HIGH, !(ds.base >> 32));
-	if (usable(es.ar))
-		CHECK(m, ENTRY_GUEST_SEG_ES_BASE_HIGH, !(es.base >> 32));
+	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, g[SEG_FS].base));
+	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, g[SEG_GS].base));
+	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, g[SEG_TR].base));
+	if (usable(g[SEG_LDTR].ar))
+		CHECK(m, ENTRY_GUEST_SEG_LDTR_BASE_CANONICAL, canonical(m, g[SEG_LDTR].base));
+	CHECK(m, ENTRY_GUEST_SEG_CS_BASE_HIGH, !(g[SEG_CS].base >> 32));
+	if (usable(g[SEG_SS].ar))
+		CHECK(m, ENTRY_GUEST_SEG_SS_BASE_HIGH, !(g[SEG_SS].base >> 32));
+	if (usable(g[SEG_DS].ar))
+		CHECK(m, ENTRY_GUEST_SEG_DS_BASE_HIGH, !(g[SEG_DS].base >> 32));
+	if (usable(g[SEG_ES].ar))
+		CHECK(m, ENTRY_GUEST_SEG_ES_BASE_HIGH, !(g[SEG_ES].base >> 32));
 }
 
 /* TR and LDTR (26.3.1.2 selectors and access rights). */
-static void system_segs(struct refvmm *m, const struct gseg *g)
+static void system_segs(struct refvmm *m, const struct gseg *g, bool ia32e)
 {
-	const uint8_t *d = vmcs_cached(m);
-	struct gseg tr = g[SEG_TR], ldtr = g[SEG_LDTR];
-	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
-	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr.sel & 4));
-	unsigned t = type_of(tr.ar);
+	const struct gseg *tr = &g[SEG_TR], *ldtr = &g[SEG_LDTR];
+	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr->sel & 4));
+	unsigned t = type_of(tr->ar);
 	CHECK(m, ENTRY_GUEST_SEG_TR_TYPE, ia32e ? t == 11 : (t == 3 || t == 11));
-	CHECK(m, ENTRY_GUEST_SEG_TR_S, !(tr.ar & 0x10));
-	CHECK(m, ENTRY_GUEST_SEG_TR_P, tr.ar & 0x80);
-	CHECK(m, ENTRY_GUEST_SEG_TR_AR_RESERVED, ar_reserved_ok(tr.ar));
-	CHECK(m, ENTRY_GUEST_SEG_TR_GRANULARITY, gran_ok(tr.limit, tr.ar));
-	CHECK(m, ENTRY_GUEST_SEG_TR_UNUSABLE, usable(tr.ar));
-	if (!usable(ldtr.ar))
+	CHECK(m, ENTRY_GUEST_SEG_TR_S, !(tr->ar & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_TR_P, tr->ar & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_TR_AR_RESERVED, ar_reserved_ok(tr->ar));
+	CHECK(m, ENTRY_GUEST_SEG_TR_GRANULARITY, gran_ok(tr->limit, tr->ar));
+	CHECK(m, ENTRY_GUEST_SEG_TR_UNUSABLE, usable(tr->ar));
+	if (!usable(ldtr->ar))
 		return;
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_SEL_TI, !(ldtr.sel & 4));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_TYPE, type_of(ldtr.ar) == 2);
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_S, !(ldtr.ar & 0x10));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_P, ldtr.ar & 0x80);
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_AR_RESERVED, ar_reserved_ok(ldtr.ar));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_GRANULARITY, gran_ok(ldtr.limit, ldtr.ar));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_SEL_TI, !(ldtr->sel & 4));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_TYPE, type_of(ldtr->ar) == 2);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_S, !(ldtr->ar & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_P, ldtr->ar & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_AR_RESERVED, ar_reserved_ok(ldtr->ar));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_GRANULARITY, gran_ok(ldtr->limit, ldtr->ar));
 }
 
 void entry_check_seg(struct refvmm *m)
 {
 	const uint8_t *d = vmcs_cached(m);
-	bool v86 = V(GUEST_RFLAGS) & (1u << 17);
-	bool unr = eproc2(m, d) & P2_UNRESTRICTED;
 	struct gseg g[SEG_COUNT];   /* each register's fields read once */
 	for (int r = 0; r < SEG_COUNT; r++)
-		g[r] = load(m, (enum seg_reg)r);
+		g[r] = (struct gseg){
+			.sel = (uint16_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
+			.base = vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
+			.limit = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
+			.ar = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
+		};
+	bool v86 = V(GUEST_RFLAGS) & (1u << 17), pe = V(GUEST_CR0) & 1;
+	bool unr = eproc2(m, d) & P2_UNRESTRICTED;
+	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
 	data_and_code(m, g, v86, unr);
-	privilege(m, g, v86, unr);
+	privilege(m, g, v86, unr, pe, ia32e);
 	bases(m, g);
-	system_segs(m, g);
+	system_segs(m, g, ia32e);
 }
