@@ -112,6 +112,9 @@ CONTROLS = [
      sec("(1 << 23)") + [w("SPPT_POINTER", "0x460000")], TIGER),
     ("SPPTP_ADDR", "vmcs64_ept", "secondary_controls ept sub_page_write_permissions",
      sec_ept("(1 << 23)") + [w("SPPT_POINTER", "0x460800")], TIGER),
+    # "use TSC scaling" with a multiplier of 0 (Bochs 2.7 refuses it too)
+    ("TSC_MULTIPLIER", "vmcs64", "secondary_controls tsc_scaling",
+     sec("(1 << 25)") + [w("TSC_MULTIPLIER", "0")]),
     # 26.2.1.2: VM-exit controls and the last byte of the MSR areas
     ("SAVE_TIMER_NEEDS_TIMER", "vmcs64", "save_preemption_timer",
      [w("VM_EXIT_CONTROLS", "caps.exit.must1 | (1 << 9) | (1 << 22)")]),

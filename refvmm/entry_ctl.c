@@ -137,6 +137,7 @@ static void ept(struct refvmm *m)
 		uint64_t s = V(SPPT_POINTER);
 		CHECK(m, ENTRY_CTL_SPPTP_ADDR, !(s & 0xfff) && !(s & caps_phys_mask(&m->caps)));
 	}
+	CHECK(m, ENTRY_CTL_TSC_MULTIPLIER, !(p2 & P2_TSC_SCALING) || V(TSC_MULTIPLIER) != 0);
 }
 
 /* An MSR area of count 16-byte entries (26.2.1.2, 26.2.1.3). */

@@ -15,6 +15,7 @@ enum {
 	P2_VPID = 1u << 5, P2_UNRESTRICTED = 1u << 7, P2_APIC_REG = 1u << 8,
 	P2_VID = 1u << 9, P2_VMFUNC = 1u << 13, P2_SHADOW = 1u << 14,
 	P2_PML = 1u << 17, P2_VE = 1u << 18, P2_MBEC = 1u << 22, P2_SPP = 1u << 23,
+	P2_TSC_SCALING = 1u << 25,
 };
 enum { PROC_TERTIARY = 1u << 17 };
 enum { EXITC_ACK_INTR = 1u << 15 };

@@ -271,6 +271,8 @@ FITS(f_mbec) { return sec(c, 22); }
 MUT(m_spp_ept) { set_proc2(m, P2_SPP); S(SPPT_POINTER, TM_SCRATCH); }
 MUT(m_spptp) { set_proc2(m, P2_SPP | P2_EPT); S(EPT_POINTER, TM_EPT_ROOT | 0x1e); S(SPPT_POINTER, TM_SCRATCH | 1); }
 FITS(f_spp) { return sec(c, 23); }
+MUT(m_tsc_mult) { set_proc2(m, 1u << 25); S(TSC_MULTIPLIER, 0); }
+FITS(f_tsc_scaling) { return sec(c, 25); }
 MUT(m_save_timer) { S(VM_EXIT_CONTROLS, G(VM_EXIT_CONTROLS) | EXIT_SAVE_TIMER); }
 FITS(f_save_timer) { return may1(c, CTL_EXIT, 22) && caps_ctl_may_be0(c, CTL_PIN, 6); }
 MUT(m_xstore_align) { S(VM_EXIT_MSR_STORE_COUNT, 1); S(VM_EXIT_MSR_STORE_ADDR, TM_MSR_AREA | 8); }
@@ -565,6 +567,7 @@ static const struct mutation mutations[] = {
 	C(VE_INFO_ALIGN, m_ve_align, f_ve), C(VE_INFO_ADDR, m_ve_addr, f_ve),
 	{ R_ENTRY_CTL_UNRESTRICTED_NEEDS_EPT, "vmcs_unrestricted", m_unr_ept, f_unr_ept, NULL, 0 },
 	C(MBEC_NEEDS_EPT, m_mbec_ept, f_mbec), C(SPP_NEEDS_EPT, m_spp_ept, f_spp), C(SPPTP_ADDR, m_spptp, f_spp),
+	C(TSC_MULTIPLIER, m_tsc_mult, f_tsc_scaling),
 	C(SAVE_TIMER_NEEDS_TIMER, m_save_timer, f_save_timer),
 	C(EXIT_MSR_STORE_ALIGN, m_xstore_align, NULL), C(EXIT_MSR_STORE_ADDR, m_xstore_addr, NULL),
 	C(EXIT_MSR_LOAD_ALIGN, m_xload_align, NULL), C(EXIT_MSR_LOAD_ADDR, m_xload_addr, NULL),
