@@ -25,6 +25,12 @@ int casefile_encode(const struct casefile *f, uint8_t **buf, size_t *len) __attr
 /* Canonical text; malloc'd, NUL-terminated. */
 char *casefile_print(const struct casefile *f);
 void casefile_free(struct casefile *f);
+/* The operand of `gpr`: register n of the encoding order, by name
+ * (gpr_by_name: -1 for anything else, RSP included) and as the decimal
+ * number a parsed case keeps (gpr_number: -1 unless "0".."15" but 4). */
+extern const char *const gpr_names[16];
+int gpr_by_name(const char *name);
+int gpr_number(const char *s);
 
 size_t casefile_ncases(const struct casefile *f);
 const char *casefile_path(const struct casefile *f);

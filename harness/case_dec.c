@@ -271,6 +271,12 @@ static bool getoperands(struct dec *d, struct top *t)
 				return fail(d, "'mov crN': N is not a number 0..255");
 			a = strdup("0");
 		}
+		if (t->op == OP_GPR && a && gpr_number(a) < 0) {
+			free(a);
+			if (d->strict)
+				return fail(d, "'gpr': not a register number 0..15 other than 4 (rsp)");
+			a = strdup("0");
+		}
 		if (a && a[0] == '-' && i > 0 && t->op != OP_MOV_CR) {
 			/* text puts operands side by side: "wrmsr 1 -2" is 1 - 2 */
 			if (d->strict) {

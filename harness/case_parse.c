@@ -315,6 +315,26 @@ static void parse_mov_cr(struct ps *s, const char *at)
 	t->arg[t->nargs++] = e;
 }
 
+/* `gpr NAME`: kept as the register's number (case.h gpr_names). */
+static void parse_gpr(struct ps *s, const char *at)
+{
+	char w[16], n[12];
+	skipws(s);
+	const char *wa = s->p;
+	word(s, w, sizeof w);
+	int r = gpr_by_name(w);
+	if (r < 0) {
+		perr(s, wa, "'gpr' takes rax, rbx, rcx, rdx, rsi, rdi, rbp or r8-r15 (after a VM exit RSP is HOST_RSP: vmread it)");
+		return;
+	}
+	struct top *t = new_op(s, OP_GPR);
+	if (!t)
+		return;
+	snprintf(n, sizeof n, "%d", r);
+	t->arg[t->nargs++] = strdup(n);
+	(void)at;
+}
+
 /* ---- outcomes ---- */
 
 static bool parse_outcome(struct ps *s, struct tout *o)
@@ -530,6 +550,8 @@ static void statement(struct ps *s)
 		return parse_expect(s, at);
 	if (!s->in_block && !strcmp(kw, "mov"))
 		return parse_mov_cr(s, at);
+	if (!s->in_block && !strcmp(kw, "gpr"))
+		return parse_gpr(s, at);
 	if (!s->in_block && !strcmp(kw, "guest")) {
 		skipws(s);
 		if (*s->p != '{') {

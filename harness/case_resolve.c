@@ -21,6 +21,31 @@ static int eval(const char *src, const struct vmx_caps *caps, bool field, uint64
 	return -1;
 }
 
+/* `gpr NAME`: the 64-bit register names in encoding order (Vol. 2 2.1.5);
+ * parsed cases keep the number, in decimal.  RSP has no name here: after
+ * a VM exit it is HOST_RSP. */
+const char *const gpr_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "(rsp)", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+int gpr_number(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	if (!n || n > 2 || s[n] || (n == 2 && s[0] == '0'))
+		return -1;
+	int r = atoi(s);
+	return r < 16 && r != 4 ? r : -1;
+}
+
+int gpr_by_name(const char *name)
+{
+	for (int r = 0; r < 16; r++)
+		if (r != 4 && !strcmp(name, gpr_names[r]))
+			return r;
+	return -1;
+}
+
 static int resolve_op(const struct top *t, const struct vmx_caps *caps, struct rop *r,
 		      const char *path, char *err, size_t errlen)
 {
@@ -200,6 +225,11 @@ static void print_op(struct sb *b, const struct top *t)
 {
 	if (t->op == OP_MOV_CR) {
 		put(b, "mov cr%s %s", t->arg[0], t->arg[1]);
+		return;
+	}
+	int r = t->op == OP_GPR && t->nargs == 1 ? gpr_number(t->arg[0]) : -1;
+	if (r >= 0) {
+		put(b, "gpr %s", gpr_names[r]);
 		return;
 	}
 	put(b, "%s", op_table[t->op].mnem);

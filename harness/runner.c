@@ -195,6 +195,8 @@ size_t runner_op_text(const struct rop *op, char *buf, size_t len)
 			at += (size_t)snprintf(buf + at, len - at, " %s%s", vmcs_field_table[f].name, high ? "_HIGH" : "");
 		else if (in->args[i] == 'n' && (op->op == OP_MOV_CR || op->op == OP_G_MOV_TO_CR || op->op == OP_G_MOV_FROM_CR))
 			at += (size_t)snprintf(buf + at, len - at, " cr%llu", (unsigned long long)op->a[i]);
+		else if (op->op == OP_GPR && op->a[i] < 16)
+			at += (size_t)snprintf(buf + at, len - at, " %s", gpr_names[op->a[i]]);
 		else if (in->args[i] == 'n')
 			at += (size_t)snprintf(buf + at, len - at, " %llu", (unsigned long long)op->a[i]);
 		else if (in->args[i] != 't')

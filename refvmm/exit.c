@@ -261,6 +261,7 @@ static bool advances(uint32_t reason)
 void vmexit(struct refvmm *m, const struct exit_info *e)
 {
 	uint32_t exitc = (uint32_t)gv(m, VF_VM_EXIT_CONTROLS);
+	guest_gpr_exit(m);   /* the GPRs L1 finds (all but RSP are L2's) */
 	record_info(m, e);
 	/* 27.2.x: every VM exit clears the valid bit of the VM-entry
 	 * interruption-information field */
@@ -305,6 +306,7 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
  * the qualification; no guest state is saved; host state is loaded. */
 void vmexit_entry_fail(struct refvmm *m, uint32_t reason, uint64_t qual)
 {
+	guest_gpr_entry_failed(m);
 	gw(m, VF_VM_EXIT_REASON, reason | 1u << 31);
 	gw(m, VF_EXIT_QUALIFICATION, qual);
 	m->vmx.exit_advance = 0;

@@ -118,6 +118,7 @@ static enum gstep run_prelude(struct refvmm *m, uint64_t end)
 		if (!n)
 			return G_UNMODELLED;
 		uint32_t blocked = m->cpu.interruptibility & (BLOCK_STI | BLOCK_MOVSS);
+		guest_gpr_prelude(m, m->cpu.rip);
 		m->cpu.rip += n;
 		m->cpu.interruptibility &= ~blocked;
 		enum gstep s = event_window(m, true);
@@ -183,6 +184,8 @@ static enum gstep step(struct refvmm *m)
 	if (!f)
 		return G_UNMODELLED;
 	enum gstep s = f(m, o);
+	if (s == G_NEXT || s == G_JUMPED)
+		guest_gpr_completed(m, o->op);
 	if (s == G_NEXT)
 		m->cpu.rip += guest_cur_len(m);
 	return s;
@@ -190,6 +193,7 @@ static enum gstep step(struct refvmm *m)
 
 void guest_run(struct refvmm *m)
 {
+	guest_gpr_entry(m);
 	m->vmx.nonroot = true;
 	m->vmx.pause_seen = false;   /* PAUSE-loop timing starts at each VM entry */
 	resume_advance(m);

@@ -31,6 +31,10 @@ void guest_arm(struct refvmm *m, const struct rop *ops, uint32_t n);
 #define GUEST_SCR_MONITOR (TM_SCRATCH + 0xf040)  /* MONITOR address (own cache line) */
 #define GUEST_SCR_IO      (TM_SCRATCH + 0xf080)  /* INS destination / OUTS source */
 
+/* guest_gpr.c: GPR r as the last VM exit (or VM-entry failure) left it
+ * for L1; false when the model does not know it, and for RSP. */
+bool guest_gpr_read(const struct refvmm *m, unsigned r, uint64_t *v);
+
 size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap,
 		    uint32_t *offs, uint8_t *lens);
 

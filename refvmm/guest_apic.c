@@ -59,6 +59,7 @@ enum gstep apic_cr8_store(struct refvmm *m)
 		return G_UNMODELLED;   /* the local APIC's TPR: no APIC in the model */
 	CHECK(m, APIC_CR8_STORE_VTPR, false);
 	m->cpu.gpr[RAX] = vtpr_class(m);
+	guest_gpr_computed(m, RAX);
 	return G_NEXT;
 }
 
@@ -236,6 +237,8 @@ enum gstep apic_rdmsr(struct refvmm *m, uint32_t msr)
 	uint64_t a = vapic(m) + ((msr & 0xff) << 4);
 	m->cpu.gpr[RAX] = mem_read32(&m->mem, a);
 	m->cpu.gpr[RDX] = mem_read32(&m->mem, a + 4);
+	guest_gpr_computed(m, RAX);
+	guest_gpr_computed(m, RDX);
 	return G_NEXT;
 }
 

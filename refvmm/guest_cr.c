@@ -71,14 +71,17 @@ static enum gstep g_mov_from_cr(struct refvmm *m, const struct rop *o)
 	switch (cr) {
 	case 0:   /* 25.3: host-owned bits read from the shadow */
 		c->gpr[RAX] = (c->cr0 & ~m0) | (gv(m, VF_CR0_READ_SHADOW) & m0);
+		guest_gpr_computed(m, RAX);
 		return G_NEXT;
 	case 4:
 		c->gpr[RAX] = (c->cr4 & ~m4) | (gv(m, VF_CR4_READ_SHADOW) & m4);
+		guest_gpr_computed(m, RAX);
 		return G_NEXT;
 	case 3:
 		if (!CHECK(m, EXIT_CR_CR3_STORE, !(proc(m) & PROC_CR3_STORE)))
 			return cr_exit(m, 3, CR_MOV_FROM, 0);
 		c->gpr[RAX] = c->cr3;
+		guest_gpr_computed(m, RAX);
 		return G_NEXT;
 	case 8:
 		if (!CHECK(m, EXIT_CR_CR8_STORE, !(proc(m) & PROC_CR8_STORE)))

@@ -161,8 +161,10 @@ static enum gstep shadow_access(struct refvmm *m, const struct rop *o, bool writ
 	CHECK(m, EXIT_SHADOW_VMCS_ACCESS, false);
 	if (write)
 		insn_vmcs_put(m, link, f, high, o->a[1]);
-	else
+	else {
 		m->cpu.gpr[RAX] = insn_vmcs_get(m, link, f, high);
+		guest_gpr_computed(m, RAX);
+	}
 	return shadow_done(m, VMFAIL_NONE);
 }
 
@@ -240,7 +242,7 @@ static void read_tsc(struct refvmm *m)
 		t += gv(m, VF_TSC_OFFSET);
 	}
 	m->cpu.gpr[RAX] = (uint32_t)t;
-	m->cpu.gpr[RDX] = t >> 32;
+	m->cpu.gpr[RDX] = t >> 32;   /* (unknowable on a backend: not guest_gpr_computed) */
 }
 
 static enum gstep g_rdtsc(struct refvmm *m, const struct rop *o)

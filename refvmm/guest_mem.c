@@ -324,6 +324,7 @@ static enum gstep load(struct refvmm *m, const struct rop *o, unsigned size)
 	if (mem_read(&m->mem, hpa, &v, size) != 0)
 		return G_UNMODELLED;
 	m->cpu.gpr[RAX] = v;
+	guest_gpr_computed(m, RAX);
 	return G_NEXT;
 }
 

@@ -122,6 +122,18 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
 			    uint64_t *hpa, int *vwrite);
 enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
+/* guest_gpr.c: what the model knows of L2's GPRs.  guest_gpr_entry() at
+ * each VM entry (all 0 but RSP), guest_gpr_prelude() per prelude
+ * instruction, guest_gpr_computed() from a handler that set result
+ * register r, guest_gpr_completed() after an op's instruction completed;
+ * guest_gpr_exit() / guest_gpr_entry_failed() snapshot what L1 finds
+ * (guest_gpr_read(), guest.h). */
+void guest_gpr_entry(struct refvmm *m);
+void guest_gpr_prelude(struct refvmm *m, uint64_t rip);
+void guest_gpr_computed(struct refvmm *m, unsigned r);
+void guest_gpr_completed(struct refvmm *m, uint16_t op);
+void guest_gpr_exit(struct refvmm *m);
+void guest_gpr_entry_failed(struct refvmm *m);
 /* GUEST_RIP of the current op's exiting instruction, its length. */
 uint64_t guest_cur_rip(const struct refvmm *m);
 uint8_t guest_cur_len(const struct refvmm *m);

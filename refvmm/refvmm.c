@@ -149,6 +149,16 @@ static void op_write(struct refvmm *m, const struct rop *op)
 	insn_ok(m);
 }
 
+/* The GPRs L1 finds after the last VM exit (guest_gpr.c); unknown ones,
+ * and RSP (HOST_RSP: vmread it), are unmodelled. */
+static void op_gpr(struct refvmm *m, const struct rop *op)
+{
+	uint64_t v;
+	m->res->nalt = 1;
+	m->res->alt[0] = guest_gpr_read(m, (unsigned)op->a[0], &v)
+		? (struct outcome){ .kind = OUT_VALUE, .value = v } : (struct outcome){ .kind = OUT_UNMODELLED };
+}
+
 typedef void op_fn(struct refvmm *m, const struct rop *op);
 static op_fn *const l1_ops[OP_COUNT] = {
 	[OP_VMXON] = insn_vmxon, [OP_VMXOFF] = insn_vmxoff, [OP_VMCLEAR] = insn_vmclear,
@@ -158,7 +168,7 @@ static op_fn *const l1_ops[OP_COUNT] = {
 	[OP_VMCALL] = insn_vmcall, [OP_RDMSR] = insn_rdmsr, [OP_WRMSR] = insn_wrmsr,
 	[OP_MOV_CR] = insn_mov_cr, [OP_WRITE32] = op_write, [OP_WRITE64] = op_write,
 	[OP_CPL] = op_cpl, [OP_GUEST] = op_guest, [OP_MOV_SS] = op_mov_ss,
-	[OP_LEAVE_IA32E] = insn_leave_ia32e,
+	[OP_LEAVE_IA32E] = insn_leave_ia32e, [OP_GPR] = op_gpr,
 };
 
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)

@@ -94,6 +94,12 @@ struct vmx_state {
 	bool guest_rip_written;  /* the case wrote GUEST_RIP since the last exit */
 	bool pause_seen;    /* a PAUSE at CPL 0 since the last VM entry (PAUSE-loop exiting) */
 	uint8_t exit_advance;    /* length of the last instruction exit: the resume advance (guest.c) */
+	/* L2's general-purpose registers (guest_gpr.c): bit r set = the model
+	 * does not know GPR r, while L2 runs and as the last VM exit left it
+	 * for L1 (zero-initialized: all known, all 0); gpr_set = the result
+	 * registers the current op's handler computed */
+	uint16_t gpr_unknown, gpr_set, exit_gpr_unknown;
+	uint64_t exit_gpr[16];
 };
 #define VMCS_NONE 0xffffffffffffffffULL
 

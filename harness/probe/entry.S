@@ -170,23 +170,52 @@ vmx_enter:
 	mov (%rsp), %rcx
 	mov %rcx, 56(%rax)
 	mov %ss, %ecx
-	test $2, %edi
+	mov %ecx, entry_ss(%rip)
+	/* the test machine enters L2 with every GPR 0 but RSP (testmachine.h) */
+	mov %edi, %r8d
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	test $2, %r8d
 	jnz 3f
-	test $1, %edi
+	test $1, %r8d
 	jnz 1f
+	xor %r8d, %r8d
 	vmlaunch
 	jmp 2f
-1:	vmresume
+1:	xor %r8d, %r8d
+	vmresume
 	jmp 2f
 	/* right after MOV SS: blocking by MOV SS covers the VMX instruction */
-3:	test $1, %edi
+3:	test $1, %r8d
 	jnz 4f
-	mov %ecx, %ss
+	xor %r8d, %r8d
+	mov entry_ss(%rip), %ss
 	vmlaunch
 	jmp 2f
-4:	mov %ecx, %ss
+4:	xor %r8d, %r8d
+	mov entry_ss(%rip), %ss
 	vmresume
-2:	pushfq
+	/* VMfail: back to the caller with its callee-saved registers */
+2:	lea launch_ctx(%rip), %rdi
+	mov 0(%rdi), %rbx
+	mov 8(%rdi), %rbp
+	mov 16(%rdi), %r12
+	mov 24(%rdi), %r13
+	mov 32(%rdi), %r14
+	mov 40(%rdi), %r15
+	pushfq
 	pop %rax
 	ret
 
@@ -194,6 +223,23 @@ vmx_enter:
  * the caller of vmx_enter with its registers; the guest's are dropped. */
 	.globl vmexit_entry
 vmexit_entry:
+	/* the GPRs L1 finds: L2's, but RSP (the `gpr` op) */
+	mov %rax, guest_gprs+0(%rip)
+	mov %rcx, guest_gprs+8(%rip)
+	mov %rdx, guest_gprs+16(%rip)
+	mov %rbx, guest_gprs+24(%rip)
+	mov %rsp, guest_gprs+32(%rip)
+	mov %rbp, guest_gprs+40(%rip)
+	mov %rsi, guest_gprs+48(%rip)
+	mov %rdi, guest_gprs+56(%rip)
+	mov %r8, guest_gprs+64(%rip)
+	mov %r9, guest_gprs+72(%rip)
+	mov %r10, guest_gprs+80(%rip)
+	mov %r11, guest_gprs+88(%rip)
+	mov %r12, guest_gprs+96(%rip)
+	mov %r13, guest_gprs+104(%rip)
+	mov %r14, guest_gprs+112(%rip)
+	mov %r15, guest_gprs+120(%rip)
 	lea launch_ctx(%rip), %rdi
 	movabs $0x8000000000000000, %rsi
 	jmp ctx_restore
@@ -225,5 +271,10 @@ user_stack_top:
 	.globl launch_ctx
 launch_ctx:
 	.space 64
+	.globl guest_gprs
+guest_gprs:
+	.space 128
+entry_ss:
+	.space 4
 
 	.section .note.GNU-stack, "", @progbits

@@ -35,6 +35,7 @@ void case_reset(void)
 	next_movss = 0;
 	resume.has_len = 0;
 	resume.rip_written = 0;
+	memset(guest_gprs, 0, sizeof guest_gprs);   /* before any exit: all 0 */
 }
 
 static int vmread(uint64_t field, uint64_t *v)
@@ -277,6 +278,15 @@ void op_run(uint32_t id, uint32_t i, const struct probe_op *op, const struct pro
 		}
 		if (!silent) {
 			out_head(id, i, ok ? "none" : "unsup");
+			con_nl();
+		}
+		return;
+	}
+	if (op->op == OP_GPR) {
+		if (!silent) {
+			out_head(id, i, op->a[0] < 16 && op->a[0] != 4 ? "val" : "unsup");
+			if (op->a[0] < 16 && op->a[0] != 4)
+				con_hex(guest_gprs[op->a[0]]);
 			con_nl();
 		}
 		return;

@@ -32,6 +32,9 @@ struct xop {
 	int movss;           /* VMLAUNCH/VMRESUME directly after MOV SS (`mov_ss`) */
 };
 void exec_raw(struct xop *x);
+/* The GPRs the last VM exit (or VM-entry failure) left, in encoding
+ * order (entry.S vmexit_entry); zeroed at each case's start. */
+extern uint64_t guest_gprs[16];
 __attribute__((noreturn)) void user_call(struct xop *x);
 
 /* Recovery from a fault in an operation: trap() returns to `rec`. */

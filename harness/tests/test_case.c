@@ -73,7 +73,7 @@ START_TEST(every_op_parses)
 		char line[128];
 		snprintf(line, sizeof line, "%s%s", o->ctx == L2 ? "guest { " : "", o->mnem);
 		for (const char *a = o->args; *a; a++)
-			strcat(line, *a == 'f' ? " GUEST_RIP" : *a == 't' ? " vmcs64" : " 1");
+			strcat(line, *a == 'f' ? " GUEST_RIP" : *a == 't' ? " vmcs64" : i == OP_GPR ? " rcx" : " 1");
 		strcat(line, o->ctx == L2 ? " }\n" : "\n");
 		strcat(text, line);
 	}
