@@ -207,17 +207,11 @@ vmx_enter:
 4:	xor %r8d, %r8d
 	mov entry_ss(%rip), %ss
 	vmresume
-	/* VMfail: back to the caller with its callee-saved registers */
-2:	lea launch_ctx(%rip), %rdi
-	mov 0(%rdi), %rbx
-	mov 8(%rdi), %rbp
-	mov 16(%rdi), %r12
-	mov 24(%rdi), %r13
-	mov 32(%rdi), %r14
-	mov 40(%rdi), %r15
-	pushfq
-	pop %rax
-	ret
+	/* VMfail: back to the caller with its callee-saved registers and RFLAGS */
+2:	pushfq
+	pop %rsi
+	lea launch_ctx(%rip), %rdi
+	jmp ctx_restore
 
 /* VM exits arrive here (through the jump laid at TM_HOST_RIP): back to
  * the caller of vmx_enter with its registers; the guest's are dropped. */
