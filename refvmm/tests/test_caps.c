@@ -175,10 +175,12 @@ START_TEST(variants_match_their_bases)
 			if (!fc_given)
 				ck_assert_uint_eq(v->feature_control, base->feature_control);
 			if (!cpuid_given) {
+				ck_assert_uint_eq(v->cpuid1_ecx, base->cpuid1_ecx);
 				ck_assert_uint_eq(v->cpuid7_ebx, base->cpuid7_ebx);
 				ck_assert_uint_eq(v->cpuid7_ecx, base->cpuid7_ecx);
 			}
 			ck_assert_uint_eq(v->cpuid1_eax, base->cpuid1_eax);
+			ck_assert_uint_eq(v->cpuid1_edx, base->cpuid1_edx);
 			ck_assert_uint_eq(v->maxphyaddr, base->maxphyaddr);
 			ck_assert_msg(differ > 0, "%s: no fact differs from %s", v->name, base->name);
 		}
@@ -208,10 +210,14 @@ START_TEST(variants_match_their_bases)
 			fc_given = true;
 			ck_assert_uint_eq(v->feature_control, strtoull(val, NULL, 16));
 			differ += v->feature_control != base->feature_control;
-		} else if (strncmp(line, "cpuid 7 ", 8) == 0) {
+		} else if (strncmp(line, "cpuid 7 ", 8) == 0 || strncmp(line, "cpuid 1 ecx ", 12) == 0) {
 			ck_assert(v && base);
 			cpuid_given = true;
-			differ += v->cpuid7_ebx != base->cpuid7_ebx || v->cpuid7_ecx != base->cpuid7_ecx;
+			differ += v->cpuid1_ecx != base->cpuid1_ecx || v->cpuid7_ebx != base->cpuid7_ebx ||
+				  v->cpuid7_ecx != base->cpuid7_ecx;
+		} else {
+			ck_assert_msg(line[0] == '#' || strncmp(line, "from ", 5) == 0,
+				      "variants.txt: a line this test does not read: %s", line);
 		}
 	}
 	ck_assert_uint_eq(caps_builtin_count(), NBOCHS + sections);
