@@ -179,15 +179,6 @@ bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit)
 	return bit < 64 && !((caps_ctl_must1(c, k) >> bit) & 1);
 }
 
-void caps_ctl_cache_fill(const struct vmx_caps *c, struct caps_ctl_cache *cc)
-{
-	for (int k = 0; k < CTL_COUNT; k++) {
-		cc->must1[k] = caps_ctl_must1(c, (enum ctl_kind)k);
-		cc->may1[k] = caps_ctl_may1(c, (enum ctl_kind)k);
-	}
-	cc->valid = true;
-}
-
 /* ---- features (features.def) ---- */
 
 static const struct {
@@ -262,22 +253,23 @@ int caps_feature_by_name(const char *name)
 #define CR0_PE (1ull << 0)
 #define CR0_PG (1ull << 31)
 
-/* A bit that is 1 in FIXED0 must be 1; a bit that is 0 in FIXED1 must be
- * 0.  With "unrestricted guest", PE and PG may be 0 (SDM 26.3.1.1).  The
+/* With "unrestricted guest", PE and PG may be 0 (SDM 26.3.1.1).  The
  * guest-state check also exempts CR0.NW/CD (26.3.1.1); that exception is
  * the entry code's, since host state and VMXON have none. */
+static uint64_t cr0_fixed0(const struct vmx_caps *c, bool unrestricted)
+{
+	uint64_t fixed0 = msr_at(c, CAP_CR0_FIXED0);
+	return unrestricted ? fixed0 & ~(CR0_PE | CR0_PG) : fixed0;
+}
+
 bool caps_cr0_allowed(const struct vmx_caps *c, uint64_t cr0, bool unrestricted)
 {
-	uint64_t fixed0 = msr_at(c, CAP_CR0_FIXED0), fixed1 = msr_at(c, CAP_CR0_FIXED1);
-	if (unrestricted)
-		fixed0 &= ~(CR0_PE | CR0_PG);
-	return (cr0 & fixed0) == fixed0 && (cr0 & ~fixed1) == 0;
+	return caps_fixed_ok(cr0, cr0_fixed0(c, unrestricted), msr_at(c, CAP_CR0_FIXED1));
 }
 
 bool caps_cr4_allowed(const struct vmx_caps *c, uint64_t cr4)
 {
-	uint64_t fixed0 = msr_at(c, CAP_CR4_FIXED0), fixed1 = msr_at(c, CAP_CR4_FIXED1);
-	return (cr4 & fixed0) == fixed0 && (cr4 & ~fixed1) == 0;
+	return caps_fixed_ok(cr4, msr_at(c, CAP_CR4_FIXED0), msr_at(c, CAP_CR4_FIXED1));
 }
 
 /* ---- scalar facts ---- */
@@ -301,6 +293,22 @@ uint64_t caps_vmx_addr_mask(const struct vmx_caps *c)
 	if ((msr_at(c, CAP_BASIC) >> 48) & 1)
 		m |= ~0ull << 32;
 	return m;
+}
+
+void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc)
+{
+	for (int k = 0; k < CTL_COUNT; k++) {
+		cc->must1[k] = caps_ctl_must1(c, (enum ctl_kind)k);
+		cc->may1[k] = caps_ctl_may1(c, (enum ctl_kind)k);
+	}
+	cc->cr0_fixed0[0] = cr0_fixed0(c, false);
+	cc->cr0_fixed0[1] = cr0_fixed0(c, true);
+	cc->cr0_fixed1 = msr_at(c, CAP_CR0_FIXED1);
+	cc->cr4_fixed0 = msr_at(c, CAP_CR4_FIXED0);
+	cc->cr4_fixed1 = msr_at(c, CAP_CR4_FIXED1);
+	cc->phys_mask = caps_phys_mask(c);
+	cc->vmx_addr_mask = caps_vmx_addr_mask(c);
+	cc->valid = true;
 }
 
 /* ---- consistency with Appendix A ---- */

@@ -69,17 +69,29 @@ uint64_t caps_ctl_may1(const struct vmx_caps *c, enum ctl_kind k);   /* bits tha
 bool caps_ctl_allowed(const struct vmx_caps *c, enum ctl_kind k, uint64_t value);
 bool caps_ctl_may_be1(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
 bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
-/* caps_ctl_must1/may1 of every control field, computed once per machine
- * (VM entry checks them all on every entry).  valid = false: not yet. */
-struct caps_ctl_cache {
+/* What VM entry checks on every entry, derived from a profile once per
+ * machine (caps_cache_fill): caps_ctl_must1/may1 of every control field,
+ * the CR0 fixed-0 bits without and with unrestricted guest ([0], [1]),
+ * the other fixed bits (A.7, A.8) and the address masks.  valid = false:
+ * not computed yet. */
+struct caps_cache {
 	uint64_t must1[CTL_COUNT], may1[CTL_COUNT];
+	uint64_t cr0_fixed0[2], cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	uint64_t phys_mask, vmx_addr_mask;
 	bool valid;
 };
-void caps_ctl_cache_fill(const struct vmx_caps *c, struct caps_ctl_cache *cc);
+void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc);
 
 bool caps_has(const struct vmx_caps *c, enum vmx_feature f);
 const char *caps_feature_name(enum vmx_feature f);
 int caps_feature_by_name(const char *name);              /* -1 if unknown */
+
+/* A bit that is 1 in FIXED0 must be 1; a bit that is 0 in FIXED1 must be
+ * 0 (SDM A.7, A.8). */
+static inline bool caps_fixed_ok(uint64_t v, uint64_t fixed0, uint64_t fixed1)
+{
+	return (v & fixed0) == fixed0 && (v & ~fixed1) == 0;
+}
 
 /* CR0/CR4 in VMX operation (SDM A.7, A.8); unrestricted relaxes PE/PG. */
 bool caps_cr0_allowed(const struct vmx_caps *c, uint64_t cr0, bool unrestricted);

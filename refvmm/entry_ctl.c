@@ -16,7 +16,7 @@
 static void settings(struct refvmm *m)
 {
 	const uint8_t *d = vmcs_cached(m);
-	const struct caps_ctl_cache *cc = ctl_caps(m);
+	const struct caps_cache *cc = ecaps(m);
 	uint32_t proc = (uint32_t)V(CPU_BASED_VM_EXEC_CONTROL);
 	CTL_SETTINGS(CTL_PIN, (uint32_t)V(PIN_BASED_VM_EXEC_CONTROL),
 		     ENTRY_CTL_PIN_ALLOWED0, ENTRY_CTL_PIN_ALLOWED1);
@@ -135,7 +135,7 @@ static void ept(struct refvmm *m)
 	if (p2 & P2_SPP) {
 		CHECK(m, ENTRY_CTL_SPP_NEEDS_EPT, ept);
 		uint64_t s = V(SPPT_POINTER);
-		CHECK(m, ENTRY_CTL_SPPTP_ADDR, !(s & 0xfff) && !(s & caps_phys_mask(&m->caps)));
+		CHECK(m, ENTRY_CTL_SPPTP_ADDR, !(s & 0xfff) && !(s & ecaps(m)->phys_mask));
 	}
 	CHECK(m, ENTRY_CTL_TSC_MULTIPLIER, !(p2 & P2_TSC_SCALING) || V(TSC_MULTIPLIER) != 0);
 }
@@ -171,7 +171,7 @@ static void event(struct refvmm *m)
 		return;
 	unsigned type = (info >> 8) & 7, vec = info & 0xff;
 	bool errc = info & (1u << 11);
-	bool mtf = (ctl_caps(m)->may1[CTL_PROC] >> 27) & 1;
+	bool mtf = (ecaps(m)->may1[CTL_PROC] >> 27) & 1;
 	CHECK(m, ENTRY_CTL_EVENT_TYPE, type != 1 && (type != 7 || mtf));
 	if (type == IT_NMI)
 		CHECK(m, ENTRY_CTL_EVENT_NMI_VECTOR, vec == 2);

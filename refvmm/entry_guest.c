@@ -27,10 +27,11 @@ static void regs(struct refvmm *m)
 	const uint8_t *d = vmcs_cached(m);
 	uint64_t cr0 = V(GUEST_CR0), cr4 = V(GUEST_CR4), en = V(VM_ENTRY_CONTROLS);
 	bool unr = eproc2(m, d) & P2_UNRESTRICTED, ia32e = ia32e_guest(m, d);
-	CHECK(m, ENTRY_GUEST_CR0_FIXED, caps_cr0_allowed(&m->caps, cr0, unr));
+	const struct caps_cache *cc = ecaps(m);
+	CHECK(m, ENTRY_GUEST_CR0_FIXED, caps_fixed_ok(cr0, cc->cr0_fixed0[unr], cc->cr0_fixed1));
 	CHECK(m, ENTRY_GUEST_CR0_PG_PE, !(cr0 & CR0_PG) || (cr0 & CR0_PE));
-	CHECK(m, ENTRY_GUEST_CR4_FIXED, caps_cr4_allowed(&m->caps, cr4));
-	CHECK(m, ENTRY_GUEST_CR3_WIDTH, !(V(GUEST_CR3) & caps_phys_mask(&m->caps)));
+	CHECK(m, ENTRY_GUEST_CR4_FIXED, caps_fixed_ok(cr4, cc->cr4_fixed0, cc->cr4_fixed1));
+	CHECK(m, ENTRY_GUEST_CR3_WIDTH, !(V(GUEST_CR3) & cc->phys_mask));
 	CHECK(m, ENTRY_GUEST_CET_NEEDS_WP, !(cr4 & CR4_CET) || (cr0 & CR0_WP));
 	if (en & ENTRYC_LOAD_DEBUG) {
 		CHECK(m, ENTRY_GUEST_DEBUGCTL_RESERVED, !(V(GUEST_IA32_DEBUGCTL) & ~0xffc3ull));
@@ -187,11 +188,6 @@ static void link_ptr(struct refvmm *m)
 	CHECK(m, ENTRY_GUEST_LINK_PTR_SHADOW, !!(rev >> 31) == !!(eproc2(m, d) & P2_SHADOW));
 }
 
-static bool pdpte_ok(const struct refvmm *m, uint64_t e)
-{
-	return !(e & 1) || !(e & (0x1e6ull | caps_phys_mask(&m->caps)));
-}
-
 /* 26.3.1.6: PAE paging (CR0.PG = 1, CR4.PAE = 1, not IA-32e mode). */
 static void pdptes(struct refvmm *m)
 {
@@ -202,13 +198,13 @@ static void pdptes(struct refvmm *m)
 	if (eproc2(m, d) & P2_EPT) {
 		static const enum vmcs_field f[4] = { VF_GUEST_PDPTR0, VF_GUEST_PDPTR1, VF_GUEST_PDPTR2, VF_GUEST_PDPTR3 };
 		for (int i = 0; i < 4; i++)
-			ok = ok && pdpte_ok(m, vmcs_rd(m, d, f[i]));
+			ok = ok && pae_pdpte_valid(&m->caps, vmcs_rd(m, d, f[i]));
 		CHECK(m, ENTRY_GUEST_PDPTE_FIELD_RESERVED, ok);
 		return;
 	}
 	uint64_t base = V(GUEST_CR3) & ~0x1full;
 	for (int i = 0; i < 4; i++)
-		ok = ok && pdpte_ok(m, mem_read64(&m->mem, base + 8u * (uint64_t)i));
+		ok = ok && pae_pdpte_valid(&m->caps, mem_read64(&m->mem, base + 8u * (uint64_t)i));
 	CHECK(m, ENTRY_GUEST_PDPTE_RESERVED, ok);
 }
 

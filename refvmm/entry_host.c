@@ -13,9 +13,10 @@ static void regs(struct refvmm *m)
 	uint64_t cr0 = V(HOST_CR0), cr4 = V(HOST_CR4);
 	uint32_t x = (uint32_t)V(VM_EXIT_CONTROLS);
 	bool host64 = x & EXIT_HOST_64;
-	CHECK(m, ENTRY_HOST_CR0_FIXED, caps_cr0_allowed(&m->caps, cr0, false));
-	CHECK(m, ENTRY_HOST_CR4_FIXED, caps_cr4_allowed(&m->caps, cr4));
-	CHECK(m, ENTRY_HOST_CR3_WIDTH, !(V(HOST_CR3) & caps_phys_mask(&m->caps)));
+	const struct caps_cache *cc = ecaps(m);
+	CHECK(m, ENTRY_HOST_CR0_FIXED, caps_fixed_ok(cr0, cc->cr0_fixed0[0], cc->cr0_fixed1));
+	CHECK(m, ENTRY_HOST_CR4_FIXED, caps_fixed_ok(cr4, cc->cr4_fixed0, cc->cr4_fixed1));
+	CHECK(m, ENTRY_HOST_CR3_WIDTH, !(V(HOST_CR3) & cc->phys_mask));
 	CHECK(m, ENTRY_HOST_SYSENTER_ESP_CANONICAL, canonical(m, V(HOST_IA32_SYSENTER_ESP)));
 	CHECK(m, ENTRY_HOST_SYSENTER_EIP_CANONICAL, canonical(m, V(HOST_IA32_SYSENTER_EIP)));
 	CHECK(m, ENTRY_HOST_CET_NEEDS_WP, !(cr4 & (1ull << 23)) || (cr0 & (1ull << 16)));

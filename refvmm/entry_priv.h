@@ -46,19 +46,20 @@ static inline bool canonical(const struct refvmm *m, uint64_t a)
 	return (uint64_t)s == a;
 }
 
-/* A VMX structure's physical address: no bit beyond the width (A.1). */
-static inline bool addr_ok(const struct refvmm *m, uint64_t a)
+
+/* What the checks derive from the profile (caps.h), computed once per
+ * machine: refvmm_reset invalidates it, the first entry fills it. */
+static inline const struct caps_cache *ecaps(struct refvmm *m)
 {
-	return !(a & caps_vmx_addr_mask(&m->caps));
+	if (!m->caps_cache.valid)
+		caps_cache_fill(&m->caps, &m->caps_cache);
+	return &m->caps_cache;
 }
 
-/* The profile's allowed control settings (A.3-A.5), computed once per
- * machine: refvmm_reset invalidates them, the first entry fills them. */
-static inline const struct caps_ctl_cache *ctl_caps(struct refvmm *m)
+/* A VMX structure's physical address: no bit beyond the width (A.1). */
+static inline bool addr_ok(struct refvmm *m, uint64_t a)
 {
-	if (!m->ctl_caps.valid)
-		caps_ctl_cache_fill(&m->caps, &m->ctl_caps);
-	return &m->ctl_caps;
+	return !(a & ecaps(m)->vmx_addr_mask);
 }
 
 void entry_check_controls(struct refvmm *m);   /* entry_ctl.c, 26.2.1 */

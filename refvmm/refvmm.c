@@ -64,7 +64,7 @@ void refvmm_reset(struct refvmm *m)
 	m->vmx.current = VMCS_NONE;
 	m->steps = 0;
 	m->res = NULL;
-	m->ctl_caps.valid = false;   /* derived from m->caps: recomputed at first use */
+	m->caps_cache.valid = false;   /* derived from m->caps: recomputed at first use */
 	reset_memory(m);
 	/* an entry without guest { } runs the implicit vmcall (its code is in
 	 * the snapshot already: the write changes nothing) */

@@ -137,9 +137,9 @@ struct refvmm {
 	uint32_t rule_fires[RULE_COUNT];
 	uint32_t class_fires[RC_COUNT];   /* the same summed by rule class (checks.c) */
 	struct vmcs_cache vcache;
-	/* the profile's control settings (caps.h), for the entry checks:
-	 * invalidated at reset, filled at first use (entry_priv.h) */
-	struct caps_ctl_cache ctl_caps;
+	/* what the entry checks derive from caps (caps.h): invalidated at
+	 * reset, filled at first use (entry_priv.h) */
+	struct caps_cache caps_cache;
 	/* revision identifier of the test-machine memory snapshot that
 	 * refvmm_reset rewinds to (mem.nbase == 0: none yet) */
 	uint32_t mem_snap_rev;
