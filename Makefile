@@ -31,7 +31,7 @@ HARNESS_TEST:= $(sort $(wildcard harness/tests/*.c))
 # ---- generated: built-in capability profiles ----
 # One source of truth: the profile corpus becomes a const C table at build
 # time (refvmm/caps_gen.awk), compiled into the library and every test.
-CAPS_CORPUS := corpora/caps/bochs-caps.txt corpora/caps/bochs-caps-extra.txt corpora/caps/variants.txt
+CAPS_CORPUS := corpora/caps/bochs-caps.txt corpora/caps/bochs-caps-extra.txt corpora/caps/intel-cpus.txt corpora/caps/variants.txt
 CAPS_GEN    := $(B)/gen/caps_data.c
 REFVMM_SRC  += $(CAPS_GEN)
 $(CAPS_GEN): refvmm/caps_gen.awk $(CAPS_CORPUS)

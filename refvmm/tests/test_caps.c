@@ -9,8 +9,10 @@
 
 #define CORPUS "corpora/caps/bochs-caps.txt"
 #define EXTRA  "corpora/caps/bochs-caps-extra.txt"
+#define INTEL  "corpora/caps/intel-cpus.txt"
 #define VARIANTS "corpora/caps/variants.txt"
-#define NBOCHS 6   /* Bochs 2.7 models; the variants follow them */
+#define NBOCHS 6   /* Bochs 2.7 models; the real CPUs, then the variants follow */
+#define NINTEL 2
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -190,7 +192,7 @@ START_TEST(variants_match_their_bases)
 			v = caps_builtin(name);
 			ck_assert_msg(v != NULL, "no built-in profile %s", name);
 			ck_assert_msg(strncmp(name, "variant-", 8) == 0, "%s: a variant's name starts with variant-", name);
-			ck_assert_ptr_eq(v, caps_builtin_at(NBOCHS + sections));
+			ck_assert_ptr_eq(v, caps_builtin_at(NBOCHS + NINTEL + sections));
 			base = NULL;
 			given = 0;
 			differ = 0;
@@ -220,7 +222,56 @@ START_TEST(variants_match_their_bases)
 				      "variants.txt: a line this test does not read: %s", line);
 		}
 	}
-	ck_assert_uint_eq(caps_builtin_count(), NBOCHS + sections);
+	ck_assert_uint_eq(caps_builtin_count(), NBOCHS + NINTEL + sections);
+	free(text);
+}
+END_TEST
+
+/* The test's own reading of intel-cpus.txt: every MSR line, CPUID line and
+ * IA32_FEATURE_CONTROL of each [section] against the built-in, which
+ * follows the Bochs models; every profile gives all 20 capability MSRs
+ * and the six CPUID facts, and caps_parse_all of the file agrees. */
+START_TEST(real_cpus_match_their_dumps)
+{
+	size_t len;
+	char *text = slurp(INTEL, &len), err[128];
+	struct vmx_caps parsed[8];
+	int n = caps_parse_all(text, len, parsed, 8, err, sizeof err);
+	ck_assert_msg(n == NINTEL, "%s", err);
+	const struct vmx_caps *c = NULL;
+	size_t sections = 0, msrs = 0, cpuids = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[64], reg[8], val[32];
+		unsigned msr, leaf;
+		if (sscanf(line, "[%63[^]]]", name) == 1) {
+			c = caps_builtin(name);
+			ck_assert_msg(c != NULL && strncmp(name, "intel-", 6) == 0, "%s", name);
+			ck_assert_ptr_eq(c, caps_builtin_at(NBOCHS + sections));
+			assert_same(c, &parsed[sections]);
+			ck_assert_uint_eq(c->feature_control, 5);
+			sections++;
+		} else if (sscanf(line, "cpuid 0x%x %7s %31s", &leaf, reg, val) == 3) {
+			uint32_t v = (uint32_t)strtoul(val, NULL, 16), got =
+				leaf == 1 && !strcmp(reg, "eax") ? c->cpuid1_eax :
+				leaf == 1 && !strcmp(reg, "ecx") ? c->cpuid1_ecx :
+				leaf == 1 && !strcmp(reg, "edx") ? c->cpuid1_edx :
+				leaf == 7 && !strcmp(reg, "ebx") ? c->cpuid7_ebx :
+				leaf == 7 && !strcmp(reg, "ecx") ? c->cpuid7_ecx :
+				(uint32_t)c->maxphyaddr | (uint32_t)c->linaddr << 8;
+			ck_assert_msg(got == v, "%s CPUID 0x%x %s", c->name, leaf, reg);
+			cpuids++;
+		} else if (sscanf(line, "0x%x %31s", &msr, val) == 2 && msr >= 0x480) {
+			if (strcmp(val, "absent") == 0)
+				ck_assert_msg(!caps_msr_present(c, msr), "%s 0x%x", c->name, msr);
+			else
+				ck_assert_msg(caps_msr_present(c, msr) && caps_msr(c, msr) == strtoull(val, NULL, 16),
+					      "%s 0x%x", c->name, msr);
+			msrs++;
+		}
+	}
+	ck_assert_uint_eq(sections, NINTEL);
+	ck_assert_uint_eq(msrs, NINTEL * CAP_NMSR);
+	ck_assert_uint_eq(cpuids, NINTEL * 6);
 	free(text);
 }
 END_TEST
@@ -234,9 +285,9 @@ START_TEST(variants_equal_parsed_text)
 	struct vmx_caps out[32];
 	int n = caps_parse_all(text, len, out, 32, err, sizeof err);
 	ck_assert_msg(n > 0, "%s", err);
-	ck_assert_uint_eq((size_t)n + NBOCHS, caps_builtin_count());
+	ck_assert_uint_eq((size_t)n + NBOCHS + NINTEL, caps_builtin_count());
 	for (int i = 0; i < n; i++)
-		assert_same(caps_builtin_at(NBOCHS + (size_t)i), &out[i]);
+		assert_same(caps_builtin_at(NBOCHS + NINTEL + (size_t)i), &out[i]);
 	free(text);
 }
 END_TEST
@@ -753,6 +804,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(t, builtins_match_corpus_numbers);
 	tcase_add_test(t, builtins_equal_parsed_corpus);
 	tcase_add_test(t, builtins_round_trip);
+	tcase_add_test(t, real_cpus_match_their_dumps);
 	tcase_add_test(t, variants_match_their_bases);
 	tcase_add_test(t, variants_equal_parsed_text);
 	tcase_add_test(t, from_derives);
