@@ -12,7 +12,7 @@
 #define INTEL  "corpora/caps/intel-cpus.txt"
 #define VARIANTS "corpora/caps/variants.txt"
 #define NBOCHS 6   /* Bochs 2.7 models; the real CPUs, then the variants follow */
-#define NINTEL 2
+#define NINTEL 3
 
 static char *slurp(const char *path, size_t *len)
 {
