@@ -175,6 +175,8 @@ static enum gstep step(struct refvmm *m)
 		return G_JUMPED;
 	}
 	const struct rop *o = (uint32_t)i < v->nblock ? &v->block[i] : &stub_vmcall;
+	if (!guest_code_runs_in(o->op, l2_code_bits(m)))
+		return G_UNMODELLED;   /* its 64-bit code means something else here */
 	if ((uint32_t)i < v->nblock) {
 		enum gstep s = run_prelude(m, v->block_rip[i]);
 		if (s != G_NEXT)

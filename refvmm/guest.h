@@ -35,6 +35,10 @@ void guest_arm(struct refvmm *m, const struct rop *ops, uint32_t n);
  * for L1; false when the model does not know it, and for RSP. */
 bool guest_gpr_read(const struct refvmm *m, unsigned r, uint64_t *v);
 
+/* guest_code.c: whether op's code means the same in `bits`-bit code (16,
+ * 32 or 64) as in 64-bit mode, for which it is written. */
+bool guest_code_runs_in(uint16_t op, unsigned bits);
+
 size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap,
 		    uint32_t *offs, uint8_t *lens);
 

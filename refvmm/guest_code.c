@@ -618,6 +618,35 @@ static emit_fn *const emitters[OP_COUNT] = {
 	[OP_G_INVEPT] = g_invept,     [OP_G_INVVPID] = g_invvpid,   [OP_G_VMFUNC] = g_vmfunc,
 };
 
+/* The code sizes in which an op's bytes mean what they mean in 64-bit
+ * mode: REX prefixes (mov r64, imm64; 48 ...) decode as INC/DEC outside
+ * it, and mov r32, imm32 as mov r16, imm16 plus two stray bytes in 16-bit
+ * code.  Ops without prelude or REX run in all three; those whose
+ * preludes are mov r32, imm32 or xor r32, r32, in 32 and 64. */
+#define M16 1u
+#define M32 2u
+#define M64 4u
+#define ANY (M16 | M32 | M64)
+static const uint8_t code_sizes[OP_COUNT] = {
+	[OP_G_HLT] = ANY, [OP_G_VMCALL] = ANY, [OP_G_CLTS] = ANY, [OP_G_RDTSC] = ANY,
+	[OP_G_RDTSCP] = ANY, [OP_G_PAUSE] = ANY, [OP_G_WBINVD] = ANY, [OP_G_INVD] = ANY,
+	[OP_G_INT3] = ANY, [OP_G_INTN] = ANY, [OP_G_UD2] = ANY, [OP_G_STI] = ANY,
+	[OP_G_CLI] = ANY, [OP_G_NOP] = ANY, [OP_G_RSM] = ANY, [OP_G_VMXOFF] = ANY,
+	[OP_G_VMLAUNCH] = ANY, [OP_G_VMRESUME] = ANY,
+	[OP_G_CPUID] = M32 | M64, [OP_G_RDMSR] = M32 | M64, [OP_G_WRMSR] = M32 | M64,
+	[OP_G_IN] = M32 | M64, [OP_G_OUT] = M32 | M64, [OP_G_RDPMC] = M32 | M64,
+	[OP_G_LMSW] = M32 | M64, [OP_G_LTR] = M32 | M64, [OP_G_LLDT] = M32 | M64,
+	[OP_G_SLDT] = M32 | M64, [OP_G_STR] = M32 | M64, [OP_G_GETSEC] = M32 | M64,
+	[OP_G_ENCLS] = M32 | M64, [OP_G_MOV_SS] = M32 | M64, [OP_G_VMPTRST] = M32 | M64,
+	[OP_G_RDRAND] = M32 | M64, [OP_G_RDSEED] = M32 | M64,
+};
+
+bool guest_code_runs_in(uint16_t op, unsigned bits)
+{
+	unsigned m = bits == 64 ? M64 : bits == 32 ? M32 : M16;
+	return op < OP_COUNT && (bits == 64 || (code_sizes[op] & m));
+}
+
 /* An op that is not an L2 op (the parser never produces one in a block)
  * becomes ud2, so the block still has a defined meaning. */
 size_t guest_layout(const struct rop *ops, uint32_t n, uint8_t *code, size_t cap,

@@ -122,6 +122,16 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
 			    uint64_t *hpa, int *vwrite);
 enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
+/* L2's code size: 64 in 64-bit mode (IA32_EFER.LMA and CS.L), else 32
+ * or 16 by CS.D (Vol. 3A 5.2.1; access rights bits 13 and 14). */
+static inline unsigned l2_code_bits(const struct refvmm *m)
+{
+	uint32_t ar = m->cpu.seg[SEG_CS].ar;
+	if ((m->cpu.efer & (1ull << 10)) && (ar & (1u << 13)))
+		return 64;
+	return ar & (1u << 14) ? 32 : 16;
+}
+
 /* guest_gpr.c: what the model knows of L2's GPRs.  guest_gpr_entry() at
  * each VM entry (all 0 but RSP), guest_gpr_prelude() per prelude
  * instruction, guest_gpr_computed() from a handler that set result
