@@ -171,6 +171,16 @@ static void t_vmcs32(struct out *o, const struct vmx_caps *c)
 	write_all(o, c, guest32_state, sizeof guest32_state / sizeof *guest32_state);
 }
 
+/* A 64-bit host and the 32-bit protected-mode PAE L2 of vmcs32 (IA-32e
+ * mode guest = 0), as a 64-bit VMM runs a 32-bit guest.  Only ops whose
+ * code means the same in 32-bit code run there (guest_code_runs_in), and
+ * L2's IDT is the 64-bit one: catch its exceptions in the bitmap. */
+static void t_vmcs64_guest32(struct out *o, const struct vmx_caps *c)
+{
+	base64(o, c, 0, 0, 0);
+	write_all(o, c, guest32_state, sizeof guest32_state / sizeof *guest32_state);
+}
+
 static void t_ept_identity(struct out *o, const struct vmx_caps *c)
 {
 	(void)c;
@@ -185,6 +195,7 @@ static const struct {
 	{ "vmcs64_ept", t_vmcs64_ept },
 	{ "vmcs_unrestricted", t_vmcs_unrestricted },
 	{ "vmcs32", t_vmcs32 },
+	{ "vmcs64_guest32", t_vmcs64_guest32 },
 	{ "ept_identity", t_ept_identity },
 };
 #define NTEMPLATES (sizeof templates / sizeof *templates)

@@ -33,6 +33,8 @@ enum rule_outcome {
 	RO_EXIT,          /* a VM exit with basic reason arg */
 	RO_ABORT,         /* VMX abort, indicator arg */
 	RO_BEHAVIOUR,     /* not a failure: a rule of how the CPU behaves */
+	RO_GP_SEL,        /* #GP(selector): error code = selector with RPL cleared */
+	RO_NP_SEL,        /* #NP(selector) */
 };
 
 /* RULE(ID, "ID.STRING", "SDM section", class, outcome, arg, "what it requires")

@@ -150,7 +150,7 @@ static guest_op_fn *handler(uint16_t op)
 {
 	static guest_op_fn *const *const tables[] = {
 		guest_insn_ops, guest_exc_ops, guest_msr_ops, guest_io_ops, guest_cr_ops,
-		guest_event_ops, guest_mem_ops,
+		guest_event_ops, guest_mem_ops, guest_task_ops,
 	};
 	if (op >= OP_COUNT)
 		return NULL;
@@ -196,6 +196,7 @@ static enum gstep step(struct refvmm *m)
 void guest_run(struct refvmm *m)
 {
 	guest_gpr_entry(m);
+	guest_mem_entry(m);
 	m->vmx.nonroot = true;
 	m->vmx.pause_seen = false;   /* PAUSE-loop timing starts at each VM entry */
 	resume_advance(m);

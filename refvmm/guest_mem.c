@@ -18,6 +18,7 @@
 #define PTE_XD (1ULL << 63)
 #define CR0_PG (1ULL << 31)
 #define CR0_WP (1ULL << 16)
+#define CR4_PAE  (1ULL << 5)
 #define CR4_LA57 (1ULL << 12)
 #define CR4_SMEP (1ULL << 20)
 #define CR4_SMAP (1ULL << 21)
@@ -119,13 +120,44 @@ static enum pf_kind rights(const struct refvmm *m, const struct gwalk *g)
 	return PF_NONE;
 }
 
-/* The walk (4.5): each entry read through EPT as a paging-structure
+/* 4.4.1: PAE paging takes the page directory from one of the four PDPTE
+ * registers, loaded at VM entry (26.3.2.4: from the guest PDPTE fields
+ * with EPT, else from the PDPT at CR3); the walk then has 2 levels. */
+void guest_mem_entry(struct refvmm *m)
+{
+	const struct cpu_state *c = &m->cpu;
+	if (!(c->cr0 & CR0_PG) || (c->efer & EFER_LMA) || !(c->cr4 & CR4_PAE))
+		return;
+	static const enum vmcs_field f[4] = { VF_GUEST_PDPTR0, VF_GUEST_PDPTR1, VF_GUEST_PDPTR2, VF_GUEST_PDPTR3 };
+	for (unsigned i = 0; i < 4; i++)
+		m->vmx.l2_pdpte[i] = proc2(m) & (1u << 1) ? gv(m, f[i])
+				    : mem_read64(&m->mem, (c->cr3 & 0xffffffe0u) + 8 * i);
+}
+
+/* Entries a 4-KByte translation reads: 4 (5 with LA57) for 4-level paging,
+ * 2 (PDE, PTE) for PAE paging after its PDPTE register. */
+static unsigned walk_levels(const struct refvmm *m)
+{
+	if (!(m->cpu.efer & EFER_LMA))
+		return 2;
+	return m->cpu.cr4 & CR4_LA57 ? 5 : 4;
+}
+
+/* The walk (4.5, 4.4.2): each entry read through EPT as a paging-structure
  * access; the first entry not present or with a reserved bit ends it. */
 static enum gstep walk(struct refvmm *m, struct gwalk *g)
 {
-	unsigned level = m->cpu.cr4 & CR4_LA57 ? 4 : 3;
+	unsigned level = walk_levels(m) - 1;
 	uint64_t table = m->cpu.cr3 & ADDR_MASK;
 	g->user = g->write = g->exec = true;
+	if (!(m->cpu.efer & EFER_LMA)) {
+		uint64_t pdpte = m->vmx.l2_pdpte[g->la >> 30 & 3];
+		if (!(pdpte & PTE_P)) {
+			g->pf = PF_NOT_PRESENT;
+			return G_NEXT;
+		}
+		table = pdpte & ADDR_MASK;
+	}
 	for (;; level--) {
 		uint64_t gpa = table + 8 * (g->la >> (12 + 9 * level) & 0x1ff), hpa, e;
 		struct ept_access a = { .gpa = gpa, .gla = g->la, .type = EPT_ACC_READ,
@@ -226,7 +258,7 @@ static enum gstep set_ad(struct refvmm *m, const struct gwalk *g)
 static bool apic_4k(const struct refvmm *m, const struct gwalk *g, const struct ept_access *a)
 {
 	if (!(proc2(m) & (1u << 1)))
-		return g->n == (m->cpu.cr4 & CR4_LA57 ? 5u : 4u);
+		return g->n == walk_levels(m);
 	struct ept_walk w;
 	ept_walk(m, a, a->type, &w);
 	return w.fault == EPTF_NONE && w.n == (gv(m, VF_EPT_POINTER) >> 3 & 7) + 1;
@@ -260,11 +292,12 @@ static enum gstep access_apic(struct refvmm *m, uint64_t la, uint8_t type, unsig
 			      uint64_t *hpa, int *vwrite)
 {
 	const struct cpu_state *c = &m->cpu;
-	if (!(c->cr0 & CR0_PG) || !(c->efer & EFER_LMA) || (c->cr4 & (CR4_PKE | CR4_PKS)))
-		return G_UNMODELLED;   /* only IA-32e paging without protection keys */
-	if ((la & 0xfff) + size > 0x1000)
-		return G_UNMODELLED;   /* page-crossing accesses */
-	if (probe ? !canonical(m, la) : !CHECK(m, MEM_CANONICAL, canonical(m, la)))
+	bool ia32e = c->efer & EFER_LMA;
+	if (!(c->cr0 & CR0_PG) || !(ia32e || (c->cr4 & CR4_PAE)) || (c->cr4 & (CR4_PKE | CR4_PKS)))
+		return G_UNMODELLED;   /* only 4-level and PAE paging, without protection keys */
+	if ((la & 0xfff) + size > 0x1000 || (!ia32e && la >> 32))
+		return G_UNMODELLED;   /* page-crossing accesses; 32-bit wrap-around */
+	if (ia32e && (probe ? !canonical(m, la) : !CHECK(m, MEM_CANONICAL, canonical(m, la))))
 		return probe ? G_UNMODELLED : guest_exception(m, 13, true, 0);
 	struct gwalk g = { .la = la, .type = type, .probe = probe };
 	enum gstep s = walk(m, &g);
@@ -308,6 +341,20 @@ static enum gstep fetch_code(struct refvmm *m)
 	m->cpu.rip = v->pc ? (uint64_t)v->block_rip[v->pc - 1] + v->block_len[v->pc - 1] : TM_GUEST_CODE;
 	enum gstep s = access(m, m->cpu.rip, EPT_ACC_FETCH, 1, false, &hpa);
 	return s == G_NEXT ? G_UNMODELLED : s;
+}
+
+enum gstep guest_fetch_op(struct refvmm *m)
+{
+	return fetch_code(m);
+}
+
+enum gstep guest_read(struct refvmm *m, uint64_t la, unsigned size, void *out)
+{
+	uint64_t hpa;
+	enum gstep s = access(m, la, EPT_ACC_READ, size, false, &hpa);
+	if (s != G_NEXT)
+		return s;
+	return mem_read(&m->mem, hpa, out, size) == 0 ? G_NEXT : G_UNMODELLED;
 }
 
 /* MOV r, [rax] and MOV [rax], r of `size` bytes (zero-extending loads). */

@@ -74,6 +74,7 @@ extern guest_op_fn *const guest_io_ops[OP_COUNT];     /* guest_io.c */
 extern guest_op_fn *const guest_cr_ops[OP_COUNT];     /* guest_cr.c */
 extern guest_op_fn *const guest_event_ops[OP_COUNT];  /* event.c */
 extern guest_op_fn *const guest_mem_ops[OP_COUNT];    /* guest_mem.c */
+extern guest_op_fn *const guest_task_ops[OP_COUNT];   /* guest_task.c */
 
 /* An exit caused by executing the current op's exiting instruction:
  * reason, qualification, instruction length (27.2.5) and, when have has
@@ -122,6 +123,13 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
 			    uint64_t *hpa, int *vwrite);
 enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
+/* guest_mem.c: at VM entry, L2's PDPTE registers when it uses PAE paging;
+ * the fetch of the current op's code (G_NEXT when it is fetchable); a
+ * data read of `size` bytes at linear address la into out. */
+void guest_mem_entry(struct refvmm *m);
+enum gstep guest_fetch_op(struct refvmm *m);
+enum gstep guest_read(struct refvmm *m, uint64_t la, unsigned size, void *out);
+
 /* L2's code size: 64 in 64-bit mode (IA32_EFER.LMA and CS.L), else 32
  * or 16 by CS.D (Vol. 3A 5.2.1; access rights bits 13 and 14). */
 static inline unsigned l2_code_bits(const struct refvmm *m)

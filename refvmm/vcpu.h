@@ -100,6 +100,7 @@ struct vmx_state {
 	 * registers the current op's handler computed */
 	uint16_t gpr_unknown, gpr_set, exit_gpr_unknown;
 	uint64_t exit_gpr[16];
+	uint64_t l2_pdpte[4];   /* L2's PDPTE registers under PAE paging (guest_mem.c) */
 };
 #define VMCS_NONE 0xffffffffffffffffULL
 
