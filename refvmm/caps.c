@@ -7,6 +7,7 @@
 #include <string.h>
 #include "caps.h"
 #include "caps_data.h"
+#include "vmcs_fields.h"
 
 /* ---- built-in profiles (const table generated from the corpus) ---- */
 
@@ -308,6 +309,10 @@ void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc)
 	cc->cr4_fixed1 = msr_at(c, CAP_CR4_FIXED1);
 	cc->phys_mask = caps_phys_mask(c);
 	cc->vmx_addr_mask = caps_vmx_addr_mask(c);
+	memset(cc->vmcs_fields, 0, sizeof cc->vmcs_fields);
+	for (int f = 0; f < VF_COUNT; f++)
+		if (vmcs_field_supported(c, (enum vmcs_field)f))
+			cc->vmcs_fields[f / 64] |= 1ull << (f % 64);
 	cc->valid = true;
 }
 

@@ -72,12 +72,13 @@ bool caps_ctl_may_be0(const struct vmx_caps *c, enum ctl_kind k, unsigned bit);
 /* What VM entry checks on every entry, derived from a profile once per
  * machine (caps_cache_fill): caps_ctl_must1/may1 of every control field,
  * the CR0 fixed-0 bits without and with unrestricted guest ([0], [1]),
- * the other fixed bits (A.7, A.8) and the address masks.  valid = false:
- * not computed yet. */
+ * the other fixed bits (A.7, A.8), the address masks, and which VMCS
+ * fields exist (VMREAD/VMWRITE).  valid = false: not computed yet. */
 struct caps_cache {
 	uint64_t must1[CTL_COUNT], may1[CTL_COUNT];
 	uint64_t cr0_fixed0[2], cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t phys_mask, vmx_addr_mask;
+	uint64_t vmcs_fields[4];   /* bit f: vmcs_field_supported(f) (vmcs_fields.h) */
 	bool valid;
 };
 void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc);

@@ -57,8 +57,10 @@ int rule_by_name(const char *id);   /* -1 if unknown */
 
 struct refvmm;
 /* Records that rule `r` was evaluated, and that it failed when !ok.
- * Returns ok.  Defined in checks.c. */
-bool rule_eval(struct refvmm *m, enum rule_id r, bool ok);
+ * Returns ok.  Defined in checks.c.  Cold: CHECK() calls it only for a
+ * fired rule, and keeping those calls out of line keeps the hundred-odd
+ * inlined checks of an entry small (instruction cache). */
+bool rule_eval(struct refvmm *m, enum rule_id r, bool ok) __attribute__((cold));
 
 /* The one-line check: CHECK(m, ENTRY_CTL_PIN_ALLOWED0, cond) is true when
  * cond holds; otherwise the rule is recorded as fired. */

@@ -94,7 +94,7 @@ static void entry_op(struct refvmm *m, bool launch)
 		return;
 	}
 	if (launch)
-		(void)mem_write32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
+		vmcs_region_put32(m, VMCS_OFF_LAUNCH, VMCS_LAUNCHED);
 	guest_run(m);
 	if (nmi_sti)
 		result_add_alt(m, (struct outcome){ .kind = OUT_ENTRY_FAIL, .num = 33, .have = EXF_QUAL, .qual = 3 });

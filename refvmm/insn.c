@@ -124,7 +124,7 @@ void insn_vmptrst(struct refvmm *m, const struct rop *op)
 int insn_vmcs_field(const struct refvmm *m, uint64_t enc, bool *high)
 {
 	int f = vmcs_field_by_enc64(enc, high);
-	return f >= 0 && vmcs_field_supported(&m->caps, (enum vmcs_field)f) ? f : -1;
+	return f >= 0 && vmcs_field_exists(m, (enum vmcs_field)f) ? f : -1;
 }
 
 /* VMWRITE may write a read-only (exit-information) field only with

@@ -54,27 +54,66 @@ static inline uint64_t vmcs_field_mask(enum vmcs_field f)
 	return vmcs_field_masks[f];
 }
 
+/* The access when the region has no direct pointer: through the memory
+ * hash (vmcs_fields.c).  Out of line and cold, so that the dozens of
+ * inlined field accesses of an entry or exit stay small (instruction
+ * cache) and fall through on the direct path. */
+uint64_t vmcs_get_slow(const struct refvmm *m, enum vmcs_field f) __attribute__((cold));
+void vmcs_put_slow(struct refvmm *m, enum vmcs_field f, uint64_t v) __attribute__((cold));
+#define VMCS_DIRECT(d) __builtin_expect((d) != NULL, 1)
+
 /* Field f of the current VMCS, all 64 bits as stored. */
 static inline uint64_t vmcs_get(const struct refvmm *m, enum vmcs_field f)
 {
-	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
 	const uint8_t *d = vmcs_cached(m);
-	return d ? mem_le64(d + off) : mem_read64(&m->mem, m->vmx.current + off);
+	if (VMCS_DIRECT(d))
+		return mem_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	return vmcs_get_slow(m, f);
 }
 
 /* Stores v (already masked to the field's width) into field f. */
 static inline void vmcs_put(struct refvmm *m, enum vmcs_field f, uint64_t v)
 {
-	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
+	uint8_t *d = vmcs_cached(m);
+	if (VMCS_DIRECT(d))
+		mem_put_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
+	else
+		vmcs_put_slow(m, f, v);
+}
+
+/* Does field f exist on the machine's profile (vmcs_field_supported), by
+ * the per-machine cache once an entry filled it (entry_priv.h). */
+static inline bool vmcs_field_exists(const struct refvmm *m, enum vmcs_field f)
+{
+	const struct caps_cache *cc = &m->caps_cache;
+	if (!cc->valid)
+		return vmcs_field_supported(&m->caps, f);
+	return (cc->vmcs_fields[(unsigned)f / 64] >> ((unsigned)f % 64)) & 1;
+}
+
+/* The 32-bit word at byte off of the current VMCS region (the header of
+ * vcpu.h: revision and shadow indicator, abort indicator, launch state),
+ * as mem_read32/mem_write32 of vmx.current + off. */
+static inline uint32_t vmcs_region_get32(const struct refvmm *m, unsigned off)
+{
+	const uint8_t *d = vmcs_cached(m);
+	if (!d)
+		return mem_read32(&m->mem, m->vmx.current + off);
+	uint32_t v = 0;
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | d[off + (unsigned)i];
+	return v;
+}
+
+static inline void vmcs_region_put32(struct refvmm *m, unsigned off, uint32_t v)
+{
 	uint8_t *d = vmcs_cached(m);
 	if (!d) {
-		vmcs_cache_refresh(m);
-		d = vmcs_cached(m);
+		(void)mem_write32(&m->mem, m->vmx.current + off, v);
+		return;
 	}
-	if (d)
-		mem_put_le64(d + off, v);
-	else   /* beyond the model's memory: dropped, as mem_write64 does */
-		(void)mem_write64(&m->mem, m->vmx.current + off, v);
+	for (int i = 0; i < 4; i++)
+		d[off + (unsigned)i] = (uint8_t)(v >> (8 * i));
 }
 
 /* The same through a region pointer d that the caller took once from
@@ -82,18 +121,19 @@ static inline void vmcs_put(struct refvmm *m, enum vmcs_field f, uint64_t v)
  * (NULL: through the memory hash, exactly as vmcs_get/vmcs_put). */
 static inline uint64_t vmcs_rd(const struct refvmm *m, const uint8_t *d, enum vmcs_field f)
 {
-	uint64_t off = VMCS_OFF_FIELDS + 8u * (uint64_t)f;
-	return d ? mem_le64(d + off) : mem_read64(&m->mem, m->vmx.current + off);
+	if (VMCS_DIRECT(d))
+		return mem_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+	return vmcs_get_slow(m, f);
 }
 
 /* Stores v masked to the field's width. */
 static inline void vmcs_wr(struct refvmm *m, uint8_t *d, enum vmcs_field f, uint64_t v)
 {
 	v &= vmcs_field_mask(f);
-	if (d)
+	if (VMCS_DIRECT(d))
 		mem_put_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
 	else
-		vmcs_put(m, f, v);
+		vmcs_put_slow(m, f, v);
 }
 
 #endif

@@ -3,6 +3,7 @@
  * (IA32_VMX_VMCS_ENUM). */
 #include <string.h>
 #include "vmcs_fields.h"
+#include "vmcs_access.h"
 
 /* Compile-time checks of every .def line against SDM 24.11.2: the width
  * (bits 14:13) and type (bits 11:10) columns agree with the encoding, the
@@ -19,6 +20,9 @@
 	_Static_assert(((enc) >> 15) == 0, #name ": encoding bits 31:15 are reserved");
 #include "vmcs_fields.def"
 #undef VMCS_FIELD
+
+_Static_assert(VF_COUNT <= 64 * sizeof ((struct caps_cache *)0)->vmcs_fields / sizeof(uint64_t),
+	       "caps_cache.vmcs_fields holds a bit per field");
 
 const struct vmcs_field_info vmcs_field_table[VF_COUNT] = {
 #define VMCS_FIELD(name, enc, width, type, feat) \
@@ -111,4 +115,23 @@ bool vmcs_field_supported(const struct vmx_caps *c, enum vmcs_field f)
 		return true;
 	uint32_t max_index = (uint32_t)(caps_msr(c, enum_msr) >> 1) & 0x1ff;
 	return ((fi->enc >> 1) & 0x1ff) <= max_index;
+}
+
+/* vmcs_access.h: a field of the current VMCS without a direct pointer to
+ * its region: a pointer if the page has come to exist since, else the
+ * memory hash (beyond the model's memory: reads 0, stores dropped, as
+ * mem_read64/mem_write64 do). */
+uint64_t vmcs_get_slow(const struct refvmm *m, enum vmcs_field f)
+{
+	return mem_read64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f);
+}
+
+void vmcs_put_slow(struct refvmm *m, enum vmcs_field f, uint64_t v)
+{
+	vmcs_cache_refresh(m);
+	uint8_t *d = vmcs_cached(m);
+	if (d)
+		mem_put_le64(d + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
+	else
+		(void)mem_write64(&m->mem, m->vmx.current + VMCS_OFF_FIELDS + 8u * (uint64_t)f, v);
 }
