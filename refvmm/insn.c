@@ -196,9 +196,9 @@ void insn_vmlaunch(struct refvmm *m, const struct rop *op)
 	REQUIRE(m, INSN_VMLAUNCH_NO_CURRENT, m->vmx.current != VMCS_NONE);
 	/* 24.10, 26.1: a shadow VMCS cannot be entered; CF, not ZF, though
 	 * there is a current VMCS */
-	REQUIRE(m, INSN_VMLAUNCH_SHADOW_VMCS, !(mem_read32(&m->mem, m->vmx.current) & 0x80000000u));
+	REQUIRE(m, INSN_VMLAUNCH_SHADOW_VMCS, !(vmcs_region_get32(m, 0) & 0x80000000u));
 	REQUIRE(m, INSN_VMLAUNCH_MOV_SS, !(m->cpu.interruptibility & 2));
-	uint32_t state = mem_read32(&m->mem, m->vmx.current + VMCS_OFF_LAUNCH);
+	uint32_t state = vmcs_region_get32(m, VMCS_OFF_LAUNCH);
 	if (launch)
 		REQUIRE(m, INSN_VMLAUNCH_NOT_CLEAR, state == VMCS_CLEAR);
 	else
