@@ -164,6 +164,7 @@ unit: deps-test
 
 conform: deps-test $(NESTVMX)
 	$(Q)./$(NESTVMX) conform --backend ref --require-rule-cases
+	$(Q)sh ci/conform-profiles.sh ./$(NESTVMX)
 	$(Q)if command -v bochs >/dev/null; then ./$(NESTVMX) conform --backend bochs; fi
 
 check: deps-test
