@@ -22,11 +22,22 @@ static bool msr_exits(struct refvmm *m, uint32_t msr, bool write)
 	return byte >> (bit % 8) & 1;
 }
 
+/* Without an exit, RDMSR reads the MSR as L2 has it: the x2APIC range as
+ * APIC virtualization says (guest_apic.c), MSRs whose value the model
+ * knows into EDX:EAX; any other is unmodelled. */
 static enum gstep g_rdmsr(struct refvmm *m, const struct rop *o)
 {
-	if (!CHECK(m, EXIT_MSR_READ, !msr_exits(m, (uint32_t)o->a[0], false)))
+	uint32_t msr = (uint32_t)o->a[0];
+	if (!CHECK(m, EXIT_MSR_READ, !msr_exits(m, msr, false)))
 		return guest_insn_exit(m, XR_RDMSR, 0, 0, 0);
-	return apic_rdmsr(m, (uint32_t)o->a[0]);   /* other L2 MSRs: not modelled yet */
+	uint64_t v;
+	if ((msr >> 8) == 8 || !msr_l2_value(m, msr, &v))
+		return apic_rdmsr(m, msr);
+	m->cpu.gpr[RAX] = (uint32_t)v;
+	m->cpu.gpr[RDX] = v >> 32;
+	guest_gpr_computed(m, RAX);
+	guest_gpr_computed(m, RDX);
+	return G_NEXT;
 }
 
 static enum gstep g_wrmsr(struct refvmm *m, const struct rop *o)

@@ -123,6 +123,11 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
 			    uint64_t *hpa, int *vwrite);
 enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
+/* msr.c: the value RDMSR returns in L2 for an MSR whose value every
+ * backend agrees on (loaded from the VMCS, or fixed by the test machine
+ * or the profile); false for any other MSR. */
+bool msr_l2_value(struct refvmm *m, uint32_t msr, uint64_t *v);
+
 /* guest_mem.c: at VM entry, L2's PDPTE registers when it uses PAE paging;
  * the fetch of the current op's code (G_NEXT when it is fetchable); a
  * data read of `size` bytes at linear address la into out. */

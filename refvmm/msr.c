@@ -56,6 +56,31 @@ static bool is_cap_msr(uint32_t msr)
 	return msr >= CAP_MSR_FIRST && msr < CAP_MSR_FIRST + CAP_NMSR;
 }
 
+/* What RDMSR returns in L2 for an MSR whose value the model knows on
+ * every backend: those VM entry loads from the guest-state area (SYSENTER,
+ * FS/GS base; PAT, EFER, DEBUGCTL by their controls or as the test
+ * machine's L1 left them, 26.3.2.1), IA32_FEATURE_CONTROL and the VMX
+ * capability MSRs.  Not the ones VMX does not switch and the test machine
+ * does not define (STAR, LSTAR, KERNEL_GS_BASE, ...), nor the TSC. */
+bool msr_l2_value(struct refvmm *m, uint32_t msr, uint64_t *v)
+{
+	if (is_cap_msr(msr)) {
+		if (!caps_msr_present(&m->caps, msr))
+			return false;
+		*v = caps_msr(&m->caps, msr);
+		return true;
+	}
+	switch (msr) {
+	case MSR_IA32_FEATURE_CONTROL: case MSR_SYSENTER_CS: case MSR_SYSENTER_ESP:
+	case MSR_SYSENTER_EIP: case MSR_DEBUGCTL: case MSR_PAT: case MSR_EFER:
+	case MSR_FS_BASE: case MSR_GS_BASE:
+		*v = *msr_slot(m, msr);
+		return true;
+	default:
+		return false;
+	}
+}
+
 void insn_rdmsr(struct refvmm *m, const struct rop *op)
 {
 	uint32_t msr = (uint32_t)op->a[0];
