@@ -1,7 +1,8 @@
 /* SDM 26.3.1.2: checks on the guest segment registers, by mode (virtual-
  * 8086, unrestricted guest, IA-32e).  Rules the SDM states per register
  * have one ID per register, named in the tables below; the loops over
- * ES..GS are their check sites (CHECK_ID). */
+ * ES..GS are their check sites (CHECK_ID).  Fields are read in place
+ * through the region pointer (SEL, BASE, LIMIT, AR). */
 #include "entry_priv.h"
 
 #define V(f) vmcs_rd(m, d, VF_##f)
@@ -41,8 +42,12 @@ static const struct seg_rules {
 #undef R
 };
 
-/* One guest segment register's four fields. */
-struct gseg { uint64_t base; uint32_t limit, ar; uint16_t sel; };
+/* Guest segment register r's fields, read in place (the fields of each
+ * kind follow enum seg_reg order, asserted above). */
+#define SEL(r) ((uint16_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + (r))))
+#define BASE(r) vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + (r)))
+#define LIMIT(r) ((uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + (r))))
+#define AR(r) ((uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + (r))))
 
 static unsigned type_of(uint32_t ar) { return ar & 0xf; }
 static unsigned dpl_of(uint32_t ar) { return (ar >> 5) & 3; }
@@ -58,105 +63,98 @@ static bool gran_ok(uint32_t limit, uint32_t ar)
 }
 
 /* ES..GS: the checks the SDM states per register. */
-static void data_and_code(struct refvmm *m, const struct gseg *g, bool v86, bool unr)
+static void data_and_code(struct refvmm *m, const uint8_t *d, bool v86, bool unr)
 {
 	for (int r = SEG_ES; r <= SEG_GS; r++) {
 		const struct seg_rules *k = &seg_rule[r];
-		const struct gseg *s = &g[r];
+		uint32_t ar = AR(r);
 		if (v86) {
-			CHECK_ID(m, k->v86, s->base == (uint64_t)s->sel << 4 && s->limit == 0xffff && s->ar == 0xf3);
+			CHECK_ID(m, k->v86, BASE(r) == (uint64_t)SEL(r) << 4 && LIMIT(r) == 0xffff && ar == 0xf3);
 			continue;
 		}
-		if (r != SEG_CS && !usable(s->ar))
+		if (r != SEG_CS && !usable(ar))
 			continue;
-		unsigned t = type_of(s->ar);
+		unsigned t = type_of(ar);
 		uint32_t types = k->types | (r == SEG_CS && unr ? TYPES_CODE_UNR : 0);
 		CHECK_ID(m, k->type, (types >> t) & 1);
-		CHECK_ID(m, k->s, s->ar & 0x10);
-		CHECK_ID(m, k->p, s->ar & 0x80);
-		CHECK_ID(m, k->ar_res, ar_reserved_ok(s->ar));
-		CHECK_ID(m, k->gran, gran_ok(s->limit, s->ar));
+		CHECK_ID(m, k->s, ar & 0x10);
+		CHECK_ID(m, k->p, ar & 0x80);
+		CHECK_ID(m, k->ar_res, ar_reserved_ok(ar));
+		CHECK_ID(m, k->gran, gran_ok(LIMIT(r), ar));
 		if (k->dpl >= 0 && !unr && t <= 11)
-			CHECK_ID(m, (enum rule_id)k->dpl, dpl_of(s->ar) >= (s->sel & 3u));
+			CHECK_ID(m, (enum rule_id)k->dpl, dpl_of(ar) >= (SEL(r) & 3u));
 	}
 }
 
 /* CS and SS privilege rules and CS.L/D (26.3.1.2 access rights). */
-static void privilege(struct refvmm *m, const struct gseg *g, bool v86, bool unr, bool pe, bool ia32e)
+static void privilege(struct refvmm *m, const uint8_t *d, bool v86, bool unr, bool pe, bool ia32e)
 {
-	const struct gseg *cs = &g[SEG_CS], *ss = &g[SEG_SS];
+	uint32_t cs = AR(SEG_CS), ss = AR(SEG_SS);
+	unsigned ss_rpl = SEL(SEG_SS) & 3u;
 	if (!v86 && !unr)
-		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, (ss->sel & 3) == (cs->sel & 3));
+		CHECK(m, ENTRY_GUEST_SEG_SS_SEL_RPL, ss_rpl == (SEL(SEG_CS) & 3u));
 	if (v86)
 		return;
-	unsigned t = type_of(cs->ar);
+	unsigned t = type_of(cs);
 	if (t == 3)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_ACCESSED_DATA, dpl_of(cs->ar) == 0);
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_ACCESSED_DATA, dpl_of(cs) == 0);
 	if (t == 9 || t == 11)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_NONCONF, dpl_of(cs->ar) == dpl_of(ss->ar));
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_NONCONF, dpl_of(cs) == dpl_of(ss));
 	if (t == 13 || t == 15)
-		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_CONF, dpl_of(cs->ar) <= dpl_of(ss->ar));
-	CHECK(m, ENTRY_GUEST_SEG_SS_DPL, (unr || dpl_of(ss->ar) == (ss->sel & 3u)) &&
-	      ((t != 3 && pe) || dpl_of(ss->ar) == 0));
-	if (ia32e && (cs->ar & (1u << 13)))
-		CHECK(m, ENTRY_GUEST_SEG_CS_L_D, !(cs->ar & (1u << 14)));
+		CHECK(m, ENTRY_GUEST_SEG_CS_DPL_CONF, dpl_of(cs) <= dpl_of(ss));
+	CHECK(m, ENTRY_GUEST_SEG_SS_DPL, (unr || dpl_of(ss) == ss_rpl) &&
+	      ((t != 3 && pe) || dpl_of(ss) == 0));
+	if (ia32e && (cs & (1u << 13)))
+		CHECK(m, ENTRY_GUEST_SEG_CS_L_D, !(cs & (1u << 14)));
 }
 
 /* Base addresses (26.3.1.2 "Base addresses"). */
-static void bases(struct refvmm *m, const struct gseg *g)
+static void bases(struct refvmm *m, const uint8_t *d)
 {
-	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, g[SEG_FS].base));
-	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, g[SEG_GS].base));
-	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, g[SEG_TR].base));
-	if (usable(g[SEG_LDTR].ar))
-		CHECK(m, ENTRY_GUEST_SEG_LDTR_BASE_CANONICAL, canonical(m, g[SEG_LDTR].base));
-	CHECK(m, ENTRY_GUEST_SEG_CS_BASE_HIGH, !(g[SEG_CS].base >> 32));
-	if (usable(g[SEG_SS].ar))
-		CHECK(m, ENTRY_GUEST_SEG_SS_BASE_HIGH, !(g[SEG_SS].base >> 32));
-	if (usable(g[SEG_DS].ar))
-		CHECK(m, ENTRY_GUEST_SEG_DS_BASE_HIGH, !(g[SEG_DS].base >> 32));
-	if (usable(g[SEG_ES].ar))
-		CHECK(m, ENTRY_GUEST_SEG_ES_BASE_HIGH, !(g[SEG_ES].base >> 32));
+	CHECK(m, ENTRY_GUEST_SEG_FS_BASE_CANONICAL, canonical(m, BASE(SEG_FS)));
+	CHECK(m, ENTRY_GUEST_SEG_GS_BASE_CANONICAL, canonical(m, BASE(SEG_GS)));
+	CHECK(m, ENTRY_GUEST_SEG_TR_BASE_CANONICAL, canonical(m, BASE(SEG_TR)));
+	if (usable(AR(SEG_LDTR)))
+		CHECK(m, ENTRY_GUEST_SEG_LDTR_BASE_CANONICAL, canonical(m, BASE(SEG_LDTR)));
+	CHECK(m, ENTRY_GUEST_SEG_CS_BASE_HIGH, !(BASE(SEG_CS) >> 32));
+	if (usable(AR(SEG_SS)))
+		CHECK(m, ENTRY_GUEST_SEG_SS_BASE_HIGH, !(BASE(SEG_SS) >> 32));
+	if (usable(AR(SEG_DS)))
+		CHECK(m, ENTRY_GUEST_SEG_DS_BASE_HIGH, !(BASE(SEG_DS) >> 32));
+	if (usable(AR(SEG_ES)))
+		CHECK(m, ENTRY_GUEST_SEG_ES_BASE_HIGH, !(BASE(SEG_ES) >> 32));
 }
 
 /* TR and LDTR (26.3.1.2 selectors and access rights). */
-static void system_segs(struct refvmm *m, const struct gseg *g, bool ia32e)
+static void system_segs(struct refvmm *m, const uint8_t *d, bool ia32e)
 {
-	const struct gseg *tr = &g[SEG_TR], *ldtr = &g[SEG_LDTR];
-	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(tr->sel & 4));
-	unsigned t = type_of(tr->ar);
+	uint32_t tr = AR(SEG_TR), ldtr = AR(SEG_LDTR);
+	CHECK(m, ENTRY_GUEST_SEG_TR_SEL_TI, !(SEL(SEG_TR) & 4));
+	unsigned t = type_of(tr);
 	CHECK(m, ENTRY_GUEST_SEG_TR_TYPE, ia32e ? t == 11 : (t == 3 || t == 11));
-	CHECK(m, ENTRY_GUEST_SEG_TR_S, !(tr->ar & 0x10));
-	CHECK(m, ENTRY_GUEST_SEG_TR_P, tr->ar & 0x80);
-	CHECK(m, ENTRY_GUEST_SEG_TR_AR_RESERVED, ar_reserved_ok(tr->ar));
-	CHECK(m, ENTRY_GUEST_SEG_TR_GRANULARITY, gran_ok(tr->limit, tr->ar));
-	CHECK(m, ENTRY_GUEST_SEG_TR_UNUSABLE, usable(tr->ar));
-	if (!usable(ldtr->ar))
+	CHECK(m, ENTRY_GUEST_SEG_TR_S, !(tr & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_TR_P, tr & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_TR_AR_RESERVED, ar_reserved_ok(tr));
+	CHECK(m, ENTRY_GUEST_SEG_TR_GRANULARITY, gran_ok(LIMIT(SEG_TR), tr));
+	CHECK(m, ENTRY_GUEST_SEG_TR_UNUSABLE, usable(tr));
+	if (!usable(ldtr))
 		return;
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_SEL_TI, !(ldtr->sel & 4));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_TYPE, type_of(ldtr->ar) == 2);
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_S, !(ldtr->ar & 0x10));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_P, ldtr->ar & 0x80);
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_AR_RESERVED, ar_reserved_ok(ldtr->ar));
-	CHECK(m, ENTRY_GUEST_SEG_LDTR_GRANULARITY, gran_ok(ldtr->limit, ldtr->ar));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_SEL_TI, !(SEL(SEG_LDTR) & 4));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_TYPE, type_of(ldtr) == 2);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_S, !(ldtr & 0x10));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_P, ldtr & 0x80);
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_AR_RESERVED, ar_reserved_ok(ldtr));
+	CHECK(m, ENTRY_GUEST_SEG_LDTR_GRANULARITY, gran_ok(LIMIT(SEG_LDTR), ldtr));
 }
 
 void entry_check_seg(struct refvmm *m)
 {
 	const uint8_t *d = vmcs_cached(m);
-	struct gseg g[SEG_COUNT];   /* each register's fields read once */
-	for (int r = 0; r < SEG_COUNT; r++)
-		g[r] = (struct gseg){
-			.sel = (uint16_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_SELECTOR + r)),
-			.base = vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_BASE + r)),
-			.limit = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_LIMIT + r)),
-			.ar = (uint32_t)vmcs_rd(m, d, (enum vmcs_field)(VF_GUEST_ES_AR_BYTES + r)),
-		};
 	bool v86 = V(GUEST_RFLAGS) & (1u << 17), pe = V(GUEST_CR0) & 1;
 	bool unr = eproc2(m, d) & P2_UNRESTRICTED;
 	bool ia32e = V(VM_ENTRY_CONTROLS) & ENTRYC_IA32E;
-	data_and_code(m, g, v86, unr);
-	privilege(m, g, v86, unr, pe, ia32e);
-	bases(m, g);
-	system_segs(m, g, ia32e);
+	data_and_code(m, d, v86, unr);
+	privilege(m, d, v86, unr, pe, ia32e);
+	bases(m, d);
+	system_segs(m, d, ia32e);
 }
