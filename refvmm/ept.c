@@ -14,6 +14,7 @@ enum { P2_EPT_ON = 1u << 1, P2_PML_ON = 1u << 17, P2_VE_ON = 1u << 18, P2_MBEC_O
 #define EPTE_USER_X (1ULL << 10)
 #define EPTE_A (1ULL << 8)
 #define EPTE_D (1ULL << 9)
+#define PML_ENTRIES 512
 
 unsigned eptp_faults(const struct vmx_caps *c, uint64_t e)
 {
@@ -148,39 +149,130 @@ static uint64_t violation_qual(const struct refvmm *m, const struct ept_access *
 	return q;
 }
 
+/* Convertible EPT violations (26.5.7.1; 25.5.6.1 in older editions):
+ * bit 63 ("suppress #VE") of exactly one entry decides, the entry that
+ * is not present or else the one that maps the page: the last entry the
+ * walk read.  A convertible violation is a #VE when CR0.PE = 1, no event
+ * is being delivered through the IDT (the model's deliveries do not go
+ * through EPT, so none is) and the dword at offset 4 of the
+ * virtualization-exception information area is 0. */
+static bool converts(struct refvmm *m, const struct ept_walk *w)
+{
+	if (!CHECK(m, EPT_VE_SUPPRESS, !(w->entry[w->n - 1] >> 63)))
+		return false;
+	uint32_t busy = 0;
+	uint64_t info = gv(m, VF_VE_INFORMATION_ADDRESS);
+	if (mem_read(&m->mem, info + 4, &busy, sizeof busy) != 0)
+		return false;
+	return CHECK(m, EPT_VE_INFO_BUSY, busy == 0) && (m->cpu.cr0 & 1);
+}
+
+/* 26.5.7.2, Table 26-1: the information area (offset 0 the exit reason
+ * 48, 4 FFFFFFFFH, 8 the exit qualification, 16 the guest-linear and 24
+ * the guest-physical address, 32 the 16-bit EPTP index), then the #VE
+ * (vector 20, no error code) as any exception: a VM exit when bit 20 of
+ * the exception bitmap is 1, else delivery through L2's IDT (26.5.7.3). */
+static enum ept_result virtualization_exception(struct refvmm *m, const struct ept_access *a,
+						uint64_t qual)
+{
+	uint64_t info = gv(m, VF_VE_INFORMATION_ADDRESS);
+	uint32_t head[2] = { XR_EPT_VIOLATION, 0xffffffffu };
+	uint64_t body[3] = { qual, a->gla, a->gpa };
+	uint16_t index = (uint16_t)gv(m, VF_EPTP_INDEX);
+	CHECK(m, EPT_VE_CONVERT, false);
+	if (mem_write(&m->mem, info, head, sizeof head) != 0 ||
+	    mem_write(&m->mem, info + 8, body, sizeof body) != 0 ||
+	    mem_write(&m->mem, info + 32, &index, sizeof index) != 0)
+		return EPT_UNMODELLED;
+	switch (guest_exception(m, 20, false, 0)) {
+	case G_EXITED: return EPT_EXITED;
+	case G_JUMPED: return EPT_JUMPED;
+	default: return EPT_UNMODELLED;
+	}
+}
+
 static enum ept_result violation_exit(struct refvmm *m, const struct ept_access *a, uint8_t access,
 				      const struct ept_walk *w, bool ad)
 {
 	uint32_t p2 = proc2(m);
-	if (p2 & P2_VE_ON)
-		return EPT_UNMODELLED;   /* #VE instead of the exit (25.5.7): not modelled */
 	if ((p2 & P2_SPP_ON) && w->fault == EPTF_WRITE)
 		return EPT_UNMODELLED;   /* sub-page write permissions: not modelled */
 	CHECK(m, EPT_AD_PAGING_WRITE, !(ad && a->paging));
+	uint64_t qual = violation_qual(m, a, access, w->perms);
+	if ((p2 & P2_VE_ON) && converts(m, w))
+		return virtualization_exception(m, a, qual);
 	struct exit_info x = {
 		.reason = XR_EPT_VIOLATION, .have = EXF_QUAL | EXF_GPA | (a->gla_valid ? EXF_GLA : 0),
-		.qual = violation_qual(m, a, access, w->perms), .gpa = a->gpa, .gla = a->gla,
+		.qual = qual, .gpa = a->gpa, .gla = a->gla,
 	};
 	vmexit(m, &x);
 	return EPT_EXITED;
 }
 
+/* Page-modification logging (29.3.6): an access that needs an EPT
+ * accessed or dirty flag set first examines the PML index.  Outside
+ * 0-511 the access is a page-modification log-full VM exit (62; the
+ * qualification's bit 12, NMI unblocking by IRET, is 0: no L2 op here is
+ * an IRET) and neither the flag nor the access happens. */
+static bool pml_room(struct refvmm *m)
+{
+	if (!(proc2(m) & P2_PML_ON) || CHECK(m, EPT_PML_FULL, gv(m, VF_GUEST_PML_INDEX) < PML_ENTRIES))
+		return true;
+	struct exit_info x = { .reason = XR_PML_FULL, .have = EXF_QUAL, .qual = 0 };
+	vmexit(m, &x);
+	return false;
+}
+
+/* 29.3.6: setting a dirty flag from 0 to 1 writes the guest-physical
+ * address (bits 11:0 clear) to PML address + 8 * index, then decrements
+ * the 16-bit index (0 becomes FFFFH). */
+static bool pml_log(struct refvmm *m, const struct ept_access *a, bool dirtied)
+{
+	if (!(proc2(m) & P2_PML_ON) || CHECK(m, EPT_PML_LOG, !dirtied))
+		return true;
+	uint16_t index = (uint16_t)gv(m, VF_GUEST_PML_INDEX);
+	if (!mem_write64(&m->mem, gv(m, VF_PML_ADDRESS) + 8ULL * index, a->gpa & ~0xfffULL))
+		return false;
+	gw(m, VF_GUEST_PML_INDEX, (uint16_t)(index - 1));
+	return true;
+}
+
 /* 29.3.5: the accessed flag of every entry used, the dirty flag of the
  * entry that maps the page for a write. */
-static enum ept_result set_ad(struct refvmm *m, const struct ept_walk *w, bool write)
+static enum ept_result set_ad(struct refvmm *m, const struct ept_access *a, const struct ept_walk *w,
+			      bool write)
 {
+	uint64_t e[EPT_MAX_LEVELS];
+	bool any = false;
 	for (unsigned i = 0; i < w->n; i++) {
-		uint64_t e = w->entry[i] | EPTE_A;
-		if (i + 1 == w->n && write)
-			e |= EPTE_D;
-		if (e == w->entry[i])
-			continue;
-		if (i + 1 == w->n && (e & ~w->entry[i] & EPTE_D) && (proc2(m) & P2_PML_ON))
-			return EPT_UNMODELLED;   /* page-modification logging: not modelled */
-		if (!mem_write64(&m->mem, w->entry_pa[i], e))
-			return EPT_UNMODELLED;
+		e[i] = w->entry[i] | EPTE_A | (i + 1 == w->n && write ? EPTE_D : 0);
+		any |= e[i] != w->entry[i];
 	}
-	return EPT_OK;
+	if (!any)
+		return EPT_OK;
+	if (!pml_room(m))
+		return EPT_EXITED;
+	for (unsigned i = 0; i < w->n; i++)
+		if (e[i] != w->entry[i] && !mem_write64(&m->mem, w->entry_pa[i], e[i]))
+			return EPT_UNMODELLED;
+	bool dirtied = e[w->n - 1] & ~w->entry[w->n - 1] & EPTE_D;
+	return pml_log(m, a, dirtied) ? EPT_OK : EPT_UNMODELLED;
+}
+
+/* Would the access set an EPT accessed or dirty flag (29.3.5)? */
+bool ept_sets_flags(const struct refvmm *m, const struct ept_access *a)
+{
+	if (!(proc2(m) & P2_EPT_ON) || !(gv(m, VF_EPT_POINTER) & (1u << 6)))
+		return false;
+	struct ept_walk w;
+	uint8_t access = a->type | (a->paging ? EPT_ACC_WRITE : 0);
+	ept_walk(m, a, access, &w);
+	if (w.fault != EPTF_NONE)
+		return false;
+	for (unsigned i = 0; i < w.n; i++)
+		if (!(w.entry[i] & EPTE_A) || (i + 1 == w.n && (access & EPT_ACC_WRITE) && !(w.entry[i] & EPTE_D)))
+			return true;
+	return false;
 }
 
 enum ept_result ept_translate(struct refvmm *m, const struct ept_access *a, uint64_t *hpa)
@@ -205,8 +297,6 @@ enum ept_result ept_translate(struct refvmm *m, const struct ept_access *a, uint
 	}
 	if (!violation_ok(m, w.fault))
 		return violation_exit(m, a, access, &w, ad);
-	if (ad && set_ad(m, &w, access & EPT_ACC_WRITE) != EPT_OK)
-		return EPT_UNMODELLED;
 	*hpa = w.hpa;
-	return EPT_OK;
+	return ad ? set_ad(m, a, &w, access & EPT_ACC_WRITE) : EPT_OK;
 }

@@ -1,6 +1,7 @@
 /* EPT (SDM 29.3): the EPT pointer's validity, the walk of the EPT paging
  * structures, EPT violations (exit 48, qualification Table 28-7) and EPT
- * misconfigurations (exit 49), accessed and dirty flags for EPT. */
+ * misconfigurations (exit 49), accessed and dirty flags for EPT,
+ * page-modification logging (exit 62) and the EPT-violation #VE. */
 #ifndef NESTVMX_EPT_H
 #define NESTVMX_EPT_H
 #include <stdbool.h>
@@ -54,9 +55,15 @@ struct ept_walk {
 void ept_walk(const struct refvmm *m, const struct ept_access *a, uint8_t access,
 	      struct ept_walk *w);
 
-enum ept_result { EPT_OK, EPT_EXITED, EPT_UNMODELLED };
+/* EPT_JUMPED: the access raised a #VE that L2's IDT delivered. */
+enum ept_result { EPT_OK, EPT_EXITED, EPT_JUMPED, EPT_UNMODELLED };
 /* Translate an access through EPT: EPT_OK with *hpa (accessed/dirty flags
- * set when EPTP[6] enables them), or the VM exit it causes (48/49). */
+ * set when EPTP[6] enables them, logged with "enable PML"), the VM exit
+ * it causes (48/49, 62 when the PML is full, 0 for a #VE the exception
+ * bitmap selects), or a #VE delivered to L2 (EPT_JUMPED). */
+/* Would the access set an EPT accessed or dirty flag (no flag set)? */
+bool ept_sets_flags(const struct refvmm *m, const struct ept_access *a);
+
 enum ept_result ept_translate(struct refvmm *m, const struct ept_access *a, uint64_t *hpa);
 
 #endif

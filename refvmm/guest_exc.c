@@ -22,12 +22,13 @@ static bool push_frame(struct refvmm *m, const struct gevent *e)
 	return true;
 }
 
-/* Exception classes for double faults, Vol. 3A Table 6-4. */
+/* Exception classes for double faults, Vol. 3A Table 6-4 (#VE is in
+ * the page-fault class). */
 static int exc_class(uint8_t v)
 {
 	if (v == 0 || (v >= 10 && v <= 13))
 		return 1;   /* contributory */
-	return v == 14 ? 2 : 0;   /* page fault : benign */
+	return v == 14 || v == 20 ? 2 : 0;   /* page fault, #VE : benign */
 }
 
 static bool exc_exits(struct refvmm *m, uint8_t vector, uint32_t err);

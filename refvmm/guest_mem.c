@@ -27,6 +27,7 @@
 #define EFER_NXE (1ULL << 11)
 #define EFER_LMA (1ULL << 10)
 #define RFLAGS_AC (1ULL << 18)
+#define P2_PML_ON (1u << 17)    /* "enable PML", Table 25-7 */
 
 enum pf_kind { PF_NONE, PF_NOT_PRESENT, PF_RESERVED, PF_WRITE, PF_USER, PF_NX, PF_SMEP, PF_SMAP };
 
@@ -69,7 +70,8 @@ static bool on_apic_page(const struct refvmm *m, uint64_t gpa)
 	return (proc2(m) & PROC2_APIC_ACCESS) && (gpa >> 12) == (gv(m, VF_APIC_ACCESS_ADDR) >> 12);
 }
 
-/* Through EPT; a probe only asks whether the access would pass. */
+/* Through EPT; a probe only asks whether the access would pass (and,
+ * with PML, set no EPT flag: that would change the log). */
 static enum gstep xlate_ept(struct refvmm *m, const struct ept_access *a, bool probe, uint64_t *hpa)
 {
 	if (probe) {
@@ -81,11 +83,14 @@ static enum gstep xlate_ept(struct refvmm *m, const struct ept_access *a, bool p
 		uint8_t acc = a->type | (a->paging && (gv(m, VF_EPT_POINTER) & 0x40) ? EPT_ACC_WRITE : 0);
 		ept_walk(m, a, acc, &w);
 		*hpa = w.hpa;
+		if ((proc2(m) & P2_PML_ON) && ept_sets_flags(m, a))
+			return G_UNMODELLED;   /* the flag would be logged (29.3.6) */
 		return w.fault == EPTF_NONE ? G_NEXT : G_UNMODELLED;
 	}
 	switch (ept_translate(m, a, hpa)) {
 	case EPT_OK: return G_NEXT;
 	case EPT_EXITED: return G_EXITED;
+	case EPT_JUMPED: return G_JUMPED;
 	default: return G_UNMODELLED;
 	}
 }
@@ -245,7 +250,10 @@ static enum gstep set_ad(struct refvmm *m, const struct gwalk *g)
 			return G_UNMODELLED;
 		if (g->probe)
 			continue;
-		if (xlate(m, &a, false, &hpa) != G_NEXT || !mem_write64(&m->mem, hpa, e))
+		enum gstep s = xlate(m, &a, false, &hpa);
+		if (s != G_NEXT)
+			return s;
+		if (!mem_write64(&m->mem, hpa, e))
 			return G_UNMODELLED;
 	}
 	return G_NEXT;
@@ -336,7 +344,9 @@ static enum gstep fetch_code(struct refvmm *m)
 		return G_UNMODELLED;
 	if (access(m, m->cpu.rip, EPT_ACC_FETCH, 1, true, &hpa) == G_NEXT)
 		return G_NEXT;
-	if (v->pc >= v->nblock)
+	/* With PML, a fetch that sets an EPT flag logs or exits (29.3.6); the
+	 * model does not follow which instruction's fetch does it first. */
+	if (v->pc >= v->nblock || (proc2(m) & P2_PML_ON))
 		return G_UNMODELLED;
 	m->cpu.rip = v->pc ? (uint64_t)v->block_rip[v->pc - 1] + v->block_len[v->pc - 1] : TM_GUEST_CODE;
 	enum gstep s = access(m, m->cpu.rip, EPT_ACC_FETCH, 1, false, &hpa);
