@@ -167,9 +167,25 @@ static bool converts(struct refvmm *m, const struct ept_walk *w)
 	return CHECK(m, EPT_VE_INFO_BUSY, busy == 0) && (m->cpu.cr0 & 1);
 }
 
-/* 26.5.7.2, Table 26-1: the information area (offset 0 the exit reason
- * 48, 4 FFFFFFFFH, 8 the exit qualification, 16 the guest-linear and 24
- * the guest-physical address, 32 the 16-bit EPTP index), then the #VE
+/* The #VE's delivery reads gate 20 and pushes the 5-qword frame.  An EPT
+ * violation there is not convertible (event delivery) and exits with
+ * IDT-vectoring information; the model's IDT deliveries do not go through
+ * EPT, so such a #VE is not modelled, nor one at CPL > 0 (stack switch). */
+static bool delivery_passes(struct refvmm *m)
+{
+	uint64_t rsp = m->cpu.gpr[RSP] & ~0xfULL;
+	if (m->cpu.cpl != 0 || !guest_mem_probe(m, m->cpu.idtr.base + 20 * 16, EPT_ACC_READ, 16))
+		return false;
+	for (unsigned i = 1; i <= 5; i++)
+		if (!guest_mem_probe(m, rsp - 8 * i, EPT_ACC_WRITE, 8))
+			return false;
+	return true;
+}
+
+/* 26.5.7.2 (25.5.6.2 and Table 25-1 in older editions): the information
+ * area (offset 0 the exit reason 48, 4 FFFFFFFFH, 8 the exit
+ * qualification, 16 the guest-linear and 24 the guest-physical address,
+ * 32 the 16-bit EPTP index), then the #VE
  * (vector 20, no error code) as any exception: a VM exit when bit 20 of
  * the exception bitmap is 1, else delivery through L2's IDT (26.5.7.3). */
 static enum ept_result virtualization_exception(struct refvmm *m, const struct ept_access *a,
@@ -183,6 +199,8 @@ static enum ept_result virtualization_exception(struct refvmm *m, const struct e
 	if (mem_write(&m->mem, info, head, sizeof head) != 0 ||
 	    mem_write(&m->mem, info + 8, body, sizeof body) != 0 ||
 	    mem_write(&m->mem, info + 32, &index, sizeof index) != 0)
+		return EPT_UNMODELLED;
+	if (!(gv(m, VF_EXCEPTION_BITMAP) >> 20 & 1) && !delivery_passes(m))
 		return EPT_UNMODELLED;
 	switch (guest_exception(m, 20, false, 0)) {
 	case G_EXITED: return EPT_EXITED;

@@ -64,6 +64,10 @@ enum ept_result { EPT_OK, EPT_EXITED, EPT_JUMPED, EPT_UNMODELLED };
 /* Would the access set an EPT accessed or dirty flag (no flag set)? */
 bool ept_sets_flags(const struct refvmm *m, const struct ept_access *a);
 
+/* guest_mem.c: would L2's paging and EPT let it access `size` bytes at
+ * la (a probe: no flag set, no exit)? */
+bool guest_mem_probe(struct refvmm *m, uint64_t la, uint8_t type, unsigned size);
+
 enum ept_result ept_translate(struct refvmm *m, const struct ept_access *a, uint64_t *hpa);
 
 #endif

@@ -353,6 +353,12 @@ static enum gstep fetch_code(struct refvmm *m)
 	return s == G_NEXT ? G_UNMODELLED : s;
 }
 
+bool guest_mem_probe(struct refvmm *m, uint64_t la, uint8_t type, unsigned size)
+{
+	uint64_t hpa;
+	return access(m, la, type, size, true, &hpa) == G_NEXT;
+}
+
 enum gstep guest_fetch_op(struct refvmm *m)
 {
 	return fetch_code(m);
