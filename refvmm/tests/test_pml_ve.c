@@ -262,6 +262,20 @@ START_TEST(ve_exception_bitmap)
 }
 END_TEST
 
+/* A fetch (the CALL's target) converts: qualification 0x184; the #VE is
+ * a fault at the target. */
+START_TEST(ve_fetch)
+{
+	ve(0);
+	gw(m, VF_EXCEPTION_BITMAP, 1u << 20);
+	run1(OP_G_EXEC, 0x600000, 0);
+	ck_assert_uint_eq(res.alt[0].num, 0);
+	ck_assert_uint_eq(res.alt[0].intr, 0x80000314);
+	ck_assert_uint_eq(gv(m, VF_GUEST_RIP), 0x600000);
+	ve_info_is(0x184, 0x600000, 0x600000);
+}
+END_TEST
+
 /* Bit 63 of the deciding entry set: the ordinary exit 48, area untouched. */
 START_TEST(ve_suppressed)
 {
@@ -350,6 +364,7 @@ static Suite *pml_ve_suite(void)
 	tcase_add_test(t, pml_without_ad);
 	tcase_add_test(t, ve_delivered);
 	tcase_add_test(t, ve_exception_bitmap);
+	tcase_add_test(t, ve_fetch);
 	tcase_add_test(t, ve_suppressed);
 	tcase_add_test(t, ve_non_leaf_bit63_ignored);
 	tcase_add_test(t, ve_info_busy);
