@@ -156,13 +156,9 @@ static uint64_t violation_qual(const struct refvmm *m, const struct ept_access *
  * is being delivered through the IDT (the model's deliveries do not go
  * through EPT, so none is) and the dword at offset 4 of the
  * virtualization-exception information area is 0. */
-static bool converts(struct refvmm *m, const struct ept_walk *w)
+static bool converts(struct refvmm *m, const struct ept_walk *w, uint32_t busy)
 {
 	if (!CHECK(m, EPT_VE_SUPPRESS, !(w->entry[w->n - 1] >> 63)))
-		return false;
-	uint32_t busy = 0;
-	uint64_t info = gv(m, VF_VE_INFORMATION_ADDRESS);
-	if (mem_read(&m->mem, info + 4, &busy, sizeof busy) != 0)
 		return false;
 	return CHECK(m, EPT_VE_INFO_BUSY, busy == 0) && (m->cpu.cr0 & 1);
 }
@@ -217,8 +213,13 @@ static enum ept_result violation_exit(struct refvmm *m, const struct ept_access 
 		return EPT_UNMODELLED;   /* sub-page write permissions: not modelled */
 	CHECK(m, EPT_AD_PAGING_WRITE, !(ad && a->paging));
 	uint64_t qual = violation_qual(m, a, access, w->perms);
-	if ((p2 & P2_VE_ON) && converts(m, w))
-		return virtualization_exception(m, a, qual);
+	if (p2 & P2_VE_ON) {
+		uint32_t busy = 0;   /* the dword at offset 4 of the area */
+		if (mem_read(&m->mem, gv(m, VF_VE_INFORMATION_ADDRESS) + 4, &busy, sizeof busy) != 0)
+			return EPT_UNMODELLED;   /* the area lies outside the test machine's memory */
+		if (converts(m, w, busy))
+			return virtualization_exception(m, a, qual);
+	}
 	struct exit_info x = {
 		.reason = XR_EPT_VIOLATION, .have = EXF_QUAL | EXF_GPA | (a->gla_valid ? EXF_GLA : 0),
 		.qual = qual, .gpa = a->gpa, .gla = a->gla,
