@@ -313,7 +313,16 @@ void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc)
 	for (int f = 0; f < VF_COUNT; f++)
 		if (vmcs_field_supported(c, (enum vmcs_field)f))
 			cc->vmcs_fields[f / 64] |= 1ull << (f % 64);
+	cc->from = *c;
 	cc->valid = true;
+}
+
+void caps_cache_reset(const struct vmx_caps *c, struct caps_cache *cc)
+{
+	const struct vmx_caps *f = &cc->from;
+	if (cc->valid && (c->present != f->present || c->maxphyaddr != f->maxphyaddr ||
+			  memcmp(c->msr, f->msr, sizeof c->msr)))
+		cc->valid = false;
 }
 
 /* ---- consistency with Appendix A ---- */

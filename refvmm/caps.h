@@ -79,9 +79,14 @@ struct caps_cache {
 	uint64_t cr0_fixed0[2], cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t phys_mask, vmx_addr_mask;
 	uint64_t vmcs_fields[4];   /* bit f: vmcs_field_supported(f) (vmcs_fields.h) */
+	struct vmx_caps from;      /* the profile it was filled from */
 	bool valid;
 };
 void caps_cache_fill(const struct vmx_caps *c, struct caps_cache *cc);
+/* At machine reset: the cache stays valid while the profile's MSRs and
+ * MAXPHYADDR (all it derives from) are those it was filled from, so a
+ * case pays for no refill; a changed profile is refilled at first use. */
+void caps_cache_reset(const struct vmx_caps *c, struct caps_cache *cc);
 
 bool caps_has(const struct vmx_caps *c, enum vmx_feature f);
 const char *caps_feature_name(enum vmx_feature f);

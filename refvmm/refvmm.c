@@ -64,7 +64,7 @@ void refvmm_reset(struct refvmm *m)
 	m->vmx.current = VMCS_NONE;
 	m->steps = 0;
 	m->res = NULL;
-	m->caps_cache.valid = false;   /* derived from m->caps: recomputed at first use */
+	caps_cache_reset(&m->caps, &m->caps_cache);   /* refilled at first use if m->caps changed */
 	reset_memory(m);
 	/* an entry without guest { } runs the implicit vmcall (its code is in
 	 * the snapshot already: the write changes nothing) */
