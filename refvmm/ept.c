@@ -216,7 +216,7 @@ static enum ept_result violation_exit(struct refvmm *m, const struct ept_access 
 	if (p2 & P2_VE_ON) {
 		uint32_t busy = 0;   /* the dword at offset 4 of the area */
 		if (mem_read(&m->mem, gv(m, VF_VE_INFORMATION_ADDRESS) + 4, &busy, sizeof busy) != 0)
-			return EPT_UNMODELLED;   /* the area lies outside the test machine's memory */
+			return EPT_UNMODELLED;   /* beyond the physical-address width (VM entry refuses it) */
 		if (converts(m, w, busy))
 			return virtualization_exception(m, a, qual);
 	}

@@ -350,19 +350,6 @@ START_TEST(ve_delivery_fault_unmodelled)
 }
 END_TEST
 
-/* An information area beyond the test machine's 32 MiB: not modelled
- * (neither #VE nor exit 48 can be decided without its offset 4). */
-START_TEST(ve_area_outside_memory)
-{
-	ve(0);
-	gw(m, VF_VE_INFORMATION_ADDRESS, 0x80000000);
-	struct rop b[] = { { .op = OP_G_READ, .a = { 0x600010 } } };
-	struct cpu_state l2 = l2_entry_state();
-	l2_run(m, &res, b, 1, &l2);
-	ck_assert_uint_eq(res.alt[0].kind, OUT_UNMODELLED);
-}
-END_TEST
-
 static Suite *pml_ve_suite(void)
 {
 	Suite *s = suite_create("pml_ve");
@@ -383,7 +370,6 @@ static Suite *pml_ve_suite(void)
 	tcase_add_test(t, ve_info_busy);
 	tcase_add_test(t, ve_paging_structure);
 	tcase_add_test(t, ve_delivery_fault_unmodelled);
-	tcase_add_test(t, ve_area_outside_memory);
 	suite_add_tcase(s, t);
 	return s;
 }
