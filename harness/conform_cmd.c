@@ -187,6 +187,7 @@ static int reports(const struct conform_args *a, const char *suite_dir, struct c
 		return fprintf(stderr, "nestvmx conform: %s\n", err), EXIT_USAGE;
 	if (a->coverage || a->require_rule_cases) {
 		static struct uncoverable u;
+		fflush(stdout);   /* the case lines first, whole, before problems on stderr */
 		if (uncoverable_load(suite_dir, &u, err, sizeof err) != 0)
 			return fprintf(stderr, "%s\n", err), EXIT_USAGE;
 		size_t problems = coverage_print(a->coverage ? stdout : stderr, cr->done, cr->n, &u, !a->coverage);

@@ -185,7 +185,13 @@ static enum gstep step(struct refvmm *m)
 	guest_op_fn *f = handler(o->op);
 	if (!f)
 		return G_UNMODELLED;
-	enum gstep s = f(m, o);
+	/* at CPL 3 the code page must be a user page: the fetch decides first
+	 * (guest_mem.c; at CPL 0 the test machine's code is always there) */
+	enum gstep s = m->cpu.cpl ? guest_fetch_op(m) : G_NEXT;
+	if (s == G_NEXT)
+		s = guest_cpl_check(m, o);
+	if (s == G_NEXT)
+		s = f(m, o);
 	if (s == G_NEXT || s == G_JUMPED)
 		guest_gpr_completed(m, o->op);
 	if (s == G_NEXT)

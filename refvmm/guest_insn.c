@@ -397,6 +397,41 @@ static enum gstep g_nop(struct refvmm *m, const struct rop *o)
 	return G_NEXT;
 }
 
+/* Instructions only CPL 0 may execute: each is #GP(0) at CPL > 0 (vol. 2),
+ * and a fault based on privilege level comes before any VM exit the
+ * instruction would cause (25.1.1).  Left to their handlers: those whose
+ * #UD conditions come first (XSETBV, INVPCID, XSAVES/XRSTORS, ENCLS, MOV
+ * to/from a reserved CR or DR4/DR5).  RDTSC/RDTSCP need CPL 0 only with
+ * CR4.TSD, RDPMC without CR4.PCE. */
+static bool needs_cpl0(const struct refvmm *m, const struct rop *o)
+{
+	uint64_t cr4 = m->cpu.cr4, n = o->a[0] & 15;
+	switch (o->op) {
+	case OP_G_HLT: case OP_G_RDMSR: case OP_G_WRMSR: case OP_G_CLTS: case OP_G_LMSW:
+	case OP_G_INVLPG: case OP_G_WBINVD: case OP_G_INVD: case OP_G_LGDT: case OP_G_LIDT:
+	case OP_G_LLDT: case OP_G_LTR:
+		return true;
+	case OP_G_MOV_TO_CR: case OP_G_MOV_FROM_CR:
+		return n == 0 || n == 2 || n == 3 || n == 4 || n == 8;
+	case OP_G_MOV_DR: case OP_G_MOV_TO_DR:
+		return (n & 7) != 4 && (n & 7) != 5;
+	case OP_G_RDTSC: case OP_G_RDTSCP:
+		return cr4 & (1u << 2);     /* TSD */
+	case OP_G_RDPMC:
+		return !(cr4 & (1u << 8));  /* PCE */
+	default:
+		return false;
+	}
+}
+
+enum gstep guest_cpl_check(struct refvmm *m, const struct rop *o)
+{
+	if (m->cpu.cpl == 0 || !needs_cpl0(m, o))
+		return G_NEXT;
+	CHECK(m, EXIT_PRIV_CPL, false);
+	return guest_exception(m, 13, true, 0);
+}
+
 guest_op_fn *const guest_insn_ops[OP_COUNT] = {
 	[OP_G_CPUID] = g_cpuid,     [OP_G_VMCALL] = g_vmcall,   [OP_G_INVD] = g_invd,
 	[OP_G_XSETBV] = g_xsetbv,   [OP_G_GETSEC] = g_getsec,

@@ -340,7 +340,9 @@ static enum gstep fetch_code(struct refvmm *m)
 	/* Entered right at the exiting instruction (a VMRESUME after a #PF or
 	 * EPT exit): its address and value registers hold whatever L1 left
 	 * there, as VM entries load no GPRs; the model cannot know them. */
-	if (m->steps == 1 && v->pc < v->nblock && gv(m, VF_GUEST_RIP) == v->block_rip[v->pc])
+	uint64_t start = v->pc ? (uint64_t)v->block_rip[v->pc - 1] + v->block_len[v->pc - 1] : TM_GUEST_CODE;
+	if (m->steps == 1 && v->pc < v->nblock && gv(m, VF_GUEST_RIP) == v->block_rip[v->pc] &&
+	    start != v->block_rip[v->pc])   /* (an op without operand loads starts there) */
 		return G_UNMODELLED;
 	if (access(m, m->cpu.rip, EPT_ACC_FETCH, 1, true, &hpa) == G_NEXT)
 		return G_NEXT;

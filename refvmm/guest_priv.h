@@ -123,6 +123,10 @@ enum gstep apic_wrmsr(struct refvmm *m, uint32_t msr, uint64_t v);
 enum gstep apic_data_access(struct refvmm *m, uint64_t la, uint8_t type, unsigned size,
 			    uint64_t *hpa, int *vwrite);
 enum gstep apic_write_emulation(struct refvmm *m, uint32_t offset);
+/* guest_insn.c: #GP(0) for an instruction that needs CPL 0 at CPL > 0,
+ * ahead of its VM exit (25.1.1); G_NEXT when it may run. */
+enum gstep guest_cpl_check(struct refvmm *m, const struct rop *o);
+
 /* msr.c: the value RDMSR returns in L2 for an MSR whose value every
  * backend agrees on (loaded from the VMCS, or fixed by the test machine
  * or the profile); false for any other MSR. */

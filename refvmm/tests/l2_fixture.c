@@ -56,6 +56,13 @@ void l2_run(struct refvmm *m, struct result *res, const struct rop *ops, uint32_
 	l2_enter(m, res, l2);
 }
 
+void l2_user_pages(struct refvmm *m)
+{
+	ck_assert(mem_write64(&m->mem, TM_PAGE_TABLES, (TM_PAGE_TABLES + 0x1000) | 7));
+	ck_assert(mem_write64(&m->mem, TM_PAGE_TABLES + 0x1000, (TM_PAGE_TABLES + 0x2000) | 7));
+	ck_assert(mem_write64(&m->mem, TM_PAGE_TABLES + 0x2000 + 8 * 2, 0x400000 | 0x87));
+}
+
 bool l2_fired(const struct result *res, enum rule_id r)
 {
 	for (unsigned i = 0; i < res->nrules; i++)

@@ -29,6 +29,9 @@ void l2_run(struct refvmm *m, struct result *res, const struct rop *ops, uint32_
 	    const struct cpu_state *l2);
 
 bool l2_fired(const struct result *res, enum rule_id r);
+/* U/S = 1 down to the test machine's 2 MiB at 0x400000 (code, stack,
+ * tables), so L2 at CPL 3 can fetch its code there (Vol. 3A 4.6). */
+void l2_user_pages(struct refvmm *m);
 void l2_set_bit(struct refvmm *m, uint64_t base, uint32_t bit);   /* in a bitmap in memory */
 
 #endif

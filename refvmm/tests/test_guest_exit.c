@@ -388,6 +388,7 @@ START_TEST(pause_loop_ignored_above_cpl0)
 	struct rop b[] = { { .op = OP_G_PAUSE }, { .op = OP_G_PAUSE } };
 	ple(UINT32_MAX, 0, 0);
 	guest_arm(m, b, 2);
+	l2_user_pages(m);
 	struct cpu_state c = l2_entry_state();
 	c.cpl = 3;
 	l2_enter(m, &res, &c);

@@ -234,6 +234,7 @@ START_TEST(cpl_gp)
 	gw(m, VF_EXCEPTION_BITMAP, 1u << 13);
 	gw(m, VF_VMCS_LINK_POINTER, ~0ull);
 	struct rop ops[] = { { .op = OP_G_VMREAD, .a = { 0x681e } } };
+	l2_user_pages(m);
 	run(ops, 1, 3);
 	expect_exit(XR_EXCEPTION_NMI);
 	ck_assert_uint_eq(res.alt[0].intr, 0x80000b0d);
