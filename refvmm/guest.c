@@ -178,6 +178,14 @@ static enum gstep step(struct refvmm *m)
 	if (!guest_code_runs_in(o->op, l2_code_bits(m)))
 		return G_UNMODELLED;   /* its 64-bit code means something else here */
 	if ((uint32_t)i < v->nblock) {
+		/* entered in the middle of an op (a resume or an IRET there): the
+		 * registers its operand loads set before are the entry's zeros,
+		 * not the case's operands the handlers use; only an instruction
+		 * that exits whatever its operands (25.1.2) can go on */
+		bool any_operands = o->op == OP_G_CPUID || o->op == OP_G_INVD || o->op == OP_G_XSETBV;
+		if (m->cpu.rip != op_start(v, (uint32_t)i) && v->prelude_pc != (int32_t)i && !any_operands)
+			return G_UNMODELLED;
+		v->prelude_pc = (int32_t)i;
 		enum gstep s = run_prelude(m, v->block_rip[i]);
 		if (s != G_NEXT)
 			return s;
@@ -185,9 +193,11 @@ static enum gstep step(struct refvmm *m)
 	guest_op_fn *f = handler(o->op);
 	if (!f)
 		return G_UNMODELLED;
-	/* at CPL 3 the code page must be a user page: the fetch decides first
-	 * (guest_mem.c; at CPL 0 the test machine's code is always there) */
-	enum gstep s = m->cpu.cpl ? guest_fetch_op(m) : G_NEXT;
+	/* the op's code fetch decides first where it can differ from the test
+	 * machine's always-fetchable supervisor code: at CPL 3 (a user page is
+	 * needed) and with EPT accessed flags (it sets them, PML may exit) */
+	bool ept_ad = (proc2(m) & (1u << 1)) && (gv(m, VF_EPT_POINTER) & (1u << 6));
+	enum gstep s = m->cpu.cpl || ept_ad ? guest_fetch_op(m) : G_NEXT;
 	if (s == G_NEXT)
 		s = guest_cpl_check(m, o);
 	if (s == G_NEXT)
@@ -203,6 +213,7 @@ void guest_run(struct refvmm *m)
 {
 	guest_gpr_entry(m);
 	guest_mem_entry(m);
+	m->vmx.prelude_pc = -1;
 	m->vmx.nonroot = true;
 	m->vmx.pause_seen = false;   /* PAUSE-loop timing starts at each VM entry */
 	resume_advance(m);

@@ -101,6 +101,7 @@ struct vmx_state {
 	uint16_t gpr_unknown, gpr_set, exit_gpr_unknown;
 	uint64_t exit_gpr[16];
 	uint64_t l2_pdpte[4];   /* L2's PDPTE registers under PAE paging (guest_mem.c) */
+	int32_t prelude_pc;     /* the op whose operand loads ran since the VM entry; -1 none (guest.c) */
 };
 #define VMCS_NONE 0xffffffffffffffffULL
 
