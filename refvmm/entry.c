@@ -82,11 +82,13 @@ static void entry_op(struct refvmm *m, bool launch)
 	 * 3) only on some processors: alone, it allows both the failure and
 	 * the entry */
 	bool nmi_sti = m->rule_fires[R_ENTRY_GUEST_INTR_NMI_STI] != nmi0;
+	/* L1's state for the exit, also after a guest-state failure (26.7);
+	 * not its GPRs, which no exit loads (L1 finds L2's, guest_gpr.c) */
+	memcpy(&m->host.rip, &m->cpu.rip, opaque_size(sizeof m->cpu - CPU_STATE_GPR_BYTES));
 	if (gfired && !(gfired == 1 && nmi_sti)) {
 		entry_fail(m, first);
 		return;
 	}
-	memcpy(&m->host, &m->cpu, opaque_size(sizeof m->cpu));   /* m->host = m->cpu */
 	entry_load_guest(m);
 	uint32_t bad = entry_load_msrs(m);
 	if (bad) {

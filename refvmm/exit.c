@@ -89,7 +89,9 @@ static void load_host(struct refvmm *m, uint32_t exitc)
 {
 	uint8_t *d = vmcs_cached(m);   /* pinned by vmentry */
 	struct cpu_state *c = &m->cpu;
-	memcpy(c, &m->host, opaque_size(sizeof *c));   /* *c = m->host */
+	/* *c = m->host but the GPRs: an exit leaves them as L2 had them
+	 * (28.5.3; RSP is loaded below) */
+	memcpy(&c->rip, &m->host.rip, opaque_size(sizeof *c - CPU_STATE_GPR_BYTES));
 	c->cr0 = vmcs_rd(m, d, VF_HOST_CR0);
 	c->cr3 = vmcs_rd(m, d, VF_HOST_CR3);
 	c->cr4 = vmcs_rd(m, d, VF_HOST_CR4);
@@ -270,6 +272,7 @@ void vmexit(struct refvmm *m, const struct exit_info *e)
 	int st = store_msrs(m);
 	if (st > 0) {
 		m->cpu = m->host;
+		m->vmx.exit_gpr_unknown = 0xffff;
 		m->vmx.nonroot = false;
 		if (m->res) {
 			m->res->nalt = 1;

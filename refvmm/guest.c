@@ -73,6 +73,7 @@ static void unmodelled(struct refvmm *m)
 	}
 	m->vmx.nonroot = false;
 	m->cpu = m->host;   /* back to L1 so later ops stay defined */
+	m->vmx.exit_gpr_unknown = 0xffff;
 }
 
 /* The harness's resume convention (DESIGN.md): after an instruction exit,

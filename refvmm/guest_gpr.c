@@ -13,6 +13,7 @@
  *     (a TSC, a random number, a real MSR) become unknown.
  * The `gpr` op reads the snapshot of the last VM exit; an unknown
  * register is `unmodelled`. */
+#include <string.h>
 #include "guest_priv.h"
 
 #define R(r) (1u << (r))
@@ -44,9 +45,9 @@ static const uint16_t insn_writes[OP_COUNT] = {
 
 void guest_gpr_entry(struct refvmm *m)
 {
-	for (unsigned r = 0; r < 16; r++)
-		if (r != RSP)
-			m->cpu.gpr[r] = 0;
+	uint64_t rsp = m->cpu.gpr[RSP];
+	memset(m->cpu.gpr, 0, sizeof m->cpu.gpr);
+	m->cpu.gpr[RSP] = rsp;
 	m->vmx.gpr_unknown = 0;
 	m->vmx.gpr_set = 0;
 }
@@ -85,10 +86,10 @@ void guest_gpr_completed(struct refvmm *m, uint16_t op)
 	m->vmx.gpr_set = 0;
 }
 
+/* The GPRs stay in m->cpu across the exit (exit.c load_host copies the
+ * rest of L1's state), as they stay in the processor. */
 void guest_gpr_exit(struct refvmm *m)
 {
-	for (unsigned r = 0; r < 16; r++)
-		m->vmx.exit_gpr[r] = m->cpu.gpr[r];
 	m->vmx.exit_gpr_unknown = m->vmx.gpr_unknown;
 	m->vmx.gpr_set = 0;
 }
@@ -97,8 +98,7 @@ void guest_gpr_exit(struct refvmm *m)
  * ran: the GPRs are the zeros of the entry. */
 void guest_gpr_entry_failed(struct refvmm *m)
 {
-	for (unsigned r = 0; r < 16; r++)
-		m->vmx.exit_gpr[r] = 0;
+	memset(m->cpu.gpr, 0, sizeof m->cpu.gpr);
 	m->vmx.exit_gpr_unknown = 0;
 }
 
@@ -106,6 +106,6 @@ bool guest_gpr_read(const struct refvmm *m, unsigned r, uint64_t *v)
 {
 	if (r >= 16 || r == RSP || (m->vmx.exit_gpr_unknown >> r & 1))
 		return false;
-	*v = m->vmx.exit_gpr[r];
+	*v = m->cpu.gpr[r];
 	return true;
 }

@@ -54,7 +54,7 @@ static inline bool pae_pdpte_valid(const struct vmx_caps *caps, uint64_t e)
 #define BLOCK_NMI    8u
 
 struct cpu_state {
-	uint64_t gpr[16];
+	uint64_t gpr[16];   /* first: VM entries and exits copy the state after them */
 	uint64_t rip, rflags;
 	uint64_t cr0, cr2, cr3, cr4, cr8;
 	uint64_t dr[8];
@@ -75,6 +75,8 @@ struct cpu_state {
 	uint64_t pending_dbg;
 	bool nmi_blocked;
 };
+#define CPU_STATE_GPR_BYTES (16 * sizeof(uint64_t))
+_Static_assert(offsetof(struct cpu_state, rip) == CPU_STATE_GPR_BYTES, "gpr[] leads struct cpu_state");
 
 /* VMX operation state (SDM 23, 31). */
 struct vmx_state {
@@ -99,7 +101,6 @@ struct vmx_state {
 	 * for L1 (zero-initialized: all known, all 0); gpr_set = the result
 	 * registers the current op's handler computed */
 	uint16_t gpr_unknown, gpr_set, exit_gpr_unknown;
-	uint64_t exit_gpr[16];
 	uint64_t l2_pdpte[4];   /* L2's PDPTE registers under PAE paging (guest_mem.c) */
 	int32_t prelude_pc;     /* the op whose operand loads ran since the VM entry; -1 none (guest.c) */
 };
