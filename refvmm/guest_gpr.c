@@ -45,9 +45,9 @@ static const uint16_t insn_writes[OP_COUNT] = {
 
 void guest_gpr_entry(struct refvmm *m)
 {
-	uint64_t rsp = m->cpu.gpr[RSP];
-	memset(m->cpu.gpr, 0, sizeof m->cpu.gpr);
-	m->cpu.gpr[RSP] = rsp;
+	uint64_t *g = m->cpu.gpr;   /* 15 stores: cheaper than memset's rep stos here */
+	g[RAX] = g[RCX] = g[RDX] = g[RBX] = g[RBP] = g[RSI] = g[RDI] = 0;
+	g[R8] = g[R9] = g[R10] = g[R11] = g[R12] = g[R13] = g[R14] = g[R15] = 0;
 	m->vmx.gpr_unknown = 0;
 	m->vmx.gpr_set = 0;
 }

@@ -173,7 +173,9 @@ static op_fn *const l1_ops[OP_COUNT] = {
 
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res)
 {
-	memset(res, 0, opaque_size(sizeof *res));
+	res->nalt = 0;   /* alt[] beyond nalt, rules[] beyond nrules: unspecified */
+	res->nrules = 0;
+	memset(&res->alt[0], 0, sizeof res->alt[0]);
 	m->res = res;
 	m->steps = 0;
 	if (m->vmx.current != VMCS_NONE && !vmcs_cached(m))

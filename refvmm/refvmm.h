@@ -18,7 +18,8 @@ void refvmm_reset(struct refvmm *m);
 void refvmm_destroy(struct refvmm *m);
 
 /* Run one resolved operation; *res receives its outcome set and the rules
- * that decided it (res->nalt == 0 for silent ops). */
+ * that decided it (res->nalt == 0 for silent ops).  Only alt[0..nalt-1]
+ * (alt[0] always) and rules[0..nrules-1] are written. */
 void refvmm_run(struct refvmm *m, const struct rop *op, struct result *res);
 
 /* Read a field of the current VMCS without architectural side effects
