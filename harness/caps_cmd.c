@@ -348,7 +348,7 @@ static int usage(FILE *f)
 		"       nestvmx caps --diff A B\n"
 		"Capability profiles: the IA32_VMX_* MSRs (SDM Appendix A) every expectation\n"
 		"is derived from.\n"
-		"  --list         the built-in profiles (Bochs 2.7 CPU models)\n"
+		"  --list         the built-in profiles (Bochs 2.7 CPU models, real Intel CPUs, variants)\n"
 		"  --show P       every MSR of a built-in profile or profile file, each control\n"
 		"                 bit as fixed-0 / fixed-1 / flexible with its SDM name, and the\n"
 		"                 features the model derives from it\n"

@@ -40,7 +40,9 @@ struct vmx_caps {
 	uint8_t linaddr;           /* CPUID.80000008H:EAX[15:8] (48 or 57) */
 };
 
-/* Built-in profiles: the Bochs models of shared/reference/bochs-caps.txt. */
+/* Built-in profiles, compiled from corpora/caps/: the Bochs 2.7 CPU models
+ * (bochs-caps*.txt), real Intel CPUs (intel-cpus.txt) and variants derived
+ * from them (variants.txt). */
 size_t caps_builtin_count(void);
 const struct vmx_caps *caps_builtin_at(size_t i);
 const struct vmx_caps *caps_builtin(const char *name);   /* NULL if unknown */
