@@ -1,19 +1,38 @@
 /* Exceptions raised by L2 ops: a VM exit when the exception bitmap
  * selects the vector (25.2, 27.2.2), otherwise delivery through L2's IDT
  * to the stub at TM_GUEST_IDT_STUBS + 16*vector, whose vmcall exits. */
+#include "ept.h"
 #include "guest_priv.h"
 
 
+/* The test machine's gate for vector v, as testmachine.c lays it: a
+ * 64-bit interrupt gate (selector TM_SEL_CODE64, DPL 0, IST 0) to the
+ * stub; the model delivers through no other. */
+static bool tm_gate(struct refvmm *m, uint8_t v)
+{
+	uint64_t stub = TM_GUEST_IDT_STUBS + TM_GUEST_STUB_SIZE * (uint64_t)v, hpa, g[2];
+	uint64_t want = (stub & 0xffff) | (uint64_t)TM_SEL_CODE64 << 16 | 0x8e00ull << 32 | (stub >> 16 & 0xffff) << 48;
+	uint64_t at = m->cpu.idtr.base + 16 * (uint64_t)v;
+	return m->cpu.idtr.base == TM_GUEST_IDT && guest_mem_translate(m, at, EPT_ACC_READ, 16, &hpa) &&
+	       hpa == at && mem_read(&m->mem, hpa, g, sizeof g) == 0 && g[0] == want && g[1] == stub >> 32;
+}
+
 /* 64-bit IDT delivery (SDM Vol. 3A 6.14): RSP aligned to 16, then SS,
- * RSP, RFLAGS, CS, RIP and the error code if any. */
+ * RSP, RFLAGS, CS, RIP and the error code if any, each store through
+ * paging and EPT.  Not modelled (false): delivery at CPL > 0 (a stack
+ * switch), a gate other than the test machine's, a fault on the way, and
+ * the accessed and dirty flags its reads and stores set with EPT A/D. */
 static bool push_frame(struct refvmm *m, const struct gevent *e)
 {
 	struct cpu_state *c = &m->cpu;
-	uint64_t rsp = c->gpr[RSP] & ~0xfull;
+	bool ept_ad = (proc2(m) & (1u << 1)) && (gv(m, VF_EPT_POINTER) & (1u << 6));
+	if (c->cpl != 0 || ept_ad || !tm_gate(m, e->vector))
+		return false;
+	uint64_t rsp = c->gpr[RSP] & ~0xfull, hpa;
 	uint64_t frame[6] = { c->seg[SEG_SS].sel, c->gpr[RSP], c->rflags, c->seg[SEG_CS].sel, e->ret, e->err };
 	for (int i = 0; i < (e->has_err ? 6 : 5); i++) {
 		rsp -= 8;
-		if (!mem_write64(&m->mem, rsp, frame[i]))
+		if (!guest_mem_translate(m, rsp, EPT_ACC_WRITE, 8, &hpa) || !mem_write64(&m->mem, hpa, frame[i]))
 			return false;
 	}
 	c->gpr[RSP] = rsp;

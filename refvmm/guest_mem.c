@@ -361,6 +361,14 @@ bool guest_mem_probe(struct refvmm *m, uint64_t la, uint8_t type, unsigned size)
 	return access(m, la, type, size, true, &hpa) == G_NEXT;
 }
 
+bool guest_mem_translate(struct refvmm *m, uint64_t la, uint8_t type, unsigned size, uint64_t *hpa)
+{
+	/* a probe first: a fault here would be one during event delivery */
+	if (access(m, la, type, size, true, hpa) != G_NEXT)
+		return false;
+	return access(m, la, type, size, false, hpa) == G_NEXT;   /* the A/D flags */
+}
+
 enum gstep guest_fetch_op(struct refvmm *m)
 {
 	return fetch_code(m);

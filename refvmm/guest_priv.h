@@ -137,6 +137,10 @@ bool msr_l2_value(struct refvmm *m, uint32_t msr, uint64_t *v);
  * data read of `size` bytes at linear address la into out. */
 void guest_mem_entry(struct refvmm *m);
 enum gstep guest_fetch_op(struct refvmm *m);
+/* The physical address of a linear access that paging and EPT allow,
+ * setting the accessed/dirty flags it sets; false, with no exit and no
+ * flag set, for one that would fault. */
+bool guest_mem_translate(struct refvmm *m, uint64_t la, uint8_t type, unsigned size, uint64_t *hpa);
 enum gstep guest_read(struct refvmm *m, uint64_t la, unsigned size, void *out);
 
 /* L2's code size: 64 in 64-bit mode (IA32_EFER.LMA and CS.L), else 32
