@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "arch.h"
 #include "caps.h"
 #include "caps_data.h"
 #include "vmcs_fields.h"
@@ -251,8 +252,6 @@ int caps_feature_by_name(const char *name)
 
 /* ---- CR0/CR4 in VMX operation, SDM A.7, A.8 ---- */
 
-#define CR0_PE (1ull << 0)
-#define CR0_PG (1ull << 31)
 
 /* With "unrestricted guest", PE and PG may be 0 (SDM 26.3.1.1).  The
  * guest-state check also exempts CR0.NW/CD (26.3.1.1); that exception is

@@ -4,14 +4,6 @@
 #include "entry_priv.h"
 
 #define V(f) vmcs_rd(m, d, VF_##f)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define CR0_PE 1ull
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_CET (1ull << 23)
 #define RF_TF (1ull << 8)
 #define RF_IF (1ull << 9)
 #define RF_VM (1ull << 17)

@@ -3,8 +3,6 @@
 #include "entry_priv.h"
 
 #define V(f) vmcs_rd(m, d, VF_##f)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 
 /* 26.2.2: control registers and MSRs. */
 static void regs(struct refvmm *m)

@@ -6,7 +6,6 @@
 
 #define PIN_VIRTUAL_NMIS (1u << 5)
 #define PIN_PREEMPT      (1u << 6)
-#define RFLAGS_IF        (1ull << 9)
 
 static enum gstep early_exit(struct refvmm *m, uint32_t reason)
 {

@@ -73,7 +73,6 @@ enum gstep apic_cr8_store(struct refvmm *m)
 #define APIC_VPPR 0xa0
 #define APIC_VISR 0x100
 #define APIC_VIRR 0x200
-#define RFLAGS_IF (1ull << 9)
 
 static uint32_t intr_status(const struct refvmm *m)
 {

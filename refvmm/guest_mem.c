@@ -16,17 +16,6 @@
 #define PTE_D  (1ULL << 6)
 #define PTE_PS (1ULL << 7)
 #define PTE_XD (1ULL << 63)
-#define CR0_PG (1ULL << 31)
-#define CR0_WP (1ULL << 16)
-#define CR4_PAE  (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-#define CR4_SMEP (1ULL << 20)
-#define CR4_SMAP (1ULL << 21)
-#define CR4_PKE  (1ULL << 22)
-#define CR4_PKS  (1ULL << 24)
-#define EFER_NXE (1ULL << 11)
-#define EFER_LMA (1ULL << 10)
-#define RFLAGS_AC (1ULL << 18)
 #define P2_PML_ON (1u << 17)    /* "enable PML", Table 25-7 */
 
 enum pf_kind { PF_NONE, PF_NOT_PRESENT, PF_RESERVED, PF_WRITE, PF_USER, PF_NX, PF_SMEP, PF_SMAP };

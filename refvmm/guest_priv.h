@@ -148,7 +148,7 @@ enum gstep guest_read(struct refvmm *m, uint64_t la, unsigned size, void *out);
 static inline unsigned l2_code_bits(const struct refvmm *m)
 {
 	uint32_t ar = m->cpu.seg[SEG_CS].ar;
-	if ((m->cpu.efer & (1ull << 10)) && (ar & (1u << 13)))
+	if ((m->cpu.efer & EFER_LMA) && (ar & (1u << 13)))
 		return 64;
 	return ar & (1u << 14) ? 32 : 16;
 }

@@ -56,7 +56,7 @@ static enum gstep g_jmp_far(struct refvmm *m, const struct rop *o)
 	s = guest_read(m, c->gdtr.base + (sel & 0xfff8u), sizeof d, &d);
 	if (s != G_NEXT)
 		return s;
-	bool ia32e = c->efer & (1ull << 10);
+	bool ia32e = c->efer & EFER_LMA;
 	unsigned type = d >> 40 & 0xf;
 	if ((d & DESC_S) && (type & 8))
 		return G_UNMODELLED;   /* a code segment */

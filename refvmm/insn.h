@@ -33,8 +33,7 @@ insn_fn insn_vmxon, insn_vmxoff, insn_vmclear, insn_vmptrld, insn_vmptrst,
  * (2.2.1); 64-bit mode is IA-32e mode with CS.L = 1, where register
  * operands are 64 bits; elsewhere (compatibility mode, 32-bit protected
  * mode) they are 32 bits (vol. 1, 3.6). */
-#define EFER_LMA_BIT (1ull << 10)
-static inline bool l1_ia32e(const struct cpu_state *c) { return c->efer & EFER_LMA_BIT; }
+static inline bool l1_ia32e(const struct cpu_state *c) { return c->efer & EFER_LMA; }
 static inline bool l1_64bit(const struct cpu_state *c)
 {
 	return l1_ia32e(c) && (c->seg[SEG_CS].ar & (1u << 13));

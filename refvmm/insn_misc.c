@@ -56,19 +56,8 @@ void insn_vmfunc(struct refvmm *m, const struct rop *op)
 
 /* ---- MOV to CR ---- */
 
-#define CR0_PE    (1ULL << 0)
-#define CR0_ET    (1ULL << 4)
-#define CR0_WP    (1ULL << 16)
-#define CR0_NW    (1ULL << 29)
-#define CR0_CD    (1ULL << 30)
-#define CR0_PG    (1ULL << 31)
-#define CR4_PAE   (1ULL << 5)
-#define CR4_LA57  (1ULL << 12)
-#define CR4_PCIDE (1ULL << 17)
-#define CR4_CET   (1ULL << 23)
 #define CR0_NW_CD_PG (CR0_NW | CR0_CD | CR0_PG)
 #define CR4_PAE_RELOAD ((1ULL << 4) | CR4_PAE | (1ULL << 7) | (1ULL << 20))  /* PSE PAE PGE SMEP */
-#define EFER_LME  (1ULL << 8)
 #define CR3_NOFLUSH (1ULL << 63)
 
 /* Reserved bits: CR0[63:32], CR4 bits the processor lacks (those
@@ -149,7 +138,7 @@ void insn_mov_cr(struct refvmm *m, const struct rop *op)
 	case 0:
 		c->cr0 = v | CR0_ET;   /* ET is hardwired to 1 (2.5) */
 		if (!(v & CR0_PG))
-			c->efer &= ~EFER_LMA_BIT;
+			c->efer &= ~EFER_LMA;
 		break;
 	case 2: c->cr2 = v; break;
 	case 3: c->cr3 = cr3_value(c, v); break;

@@ -20,9 +20,6 @@
 #include <string.h>
 #include "insn.h"
 
-#define CR0_PG    (1ULL << 31)
-#define CR4_PCIDE (1ULL << 17)
-#define EFER_LME  (1ULL << 8)
 #define MSR_EFER  0xc0000080u
 
 /* One step: the instruction's outcome replaces the op's; true when ok. */

@@ -23,9 +23,6 @@
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_TSC_AUX        0xc0000103u
 
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
-#define CR0_PG   (1u << 31)
 
 static uint64_t *msr_slot(struct refvmm *m, uint32_t msr)
 {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "arch.h"
 #include "caps.h"
 #include "checks.h"
 #include "mem.h"
