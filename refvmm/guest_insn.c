@@ -2,6 +2,7 @@
  * (unconditionally) and 25.1.3 (by VM-execution controls), with the exit
  * information of 27.2.1 (qualification), 27.2.4 (instruction information)
  * and 27.2.5 (instruction length). */
+#include "ept.h"
 #include "guest_priv.h"
 #include "insn.h"
 
@@ -191,6 +192,24 @@ static enum gstep g_vmwrite(struct refvmm *m, const struct rop *o)
 
 /* VMFUNC: #UD unless "enable VM functions"; exits when the function is
  * not enabled in the VM-function controls (25.5.6). */
+/* 25.5.6.3: EPTP switching (VM function 0): entry ECX of the EPTP list,
+ * if ECX < 512 and the entry is an EPTP VM entry would accept, becomes
+ * the EPTP (and, where #VE exists, ECX[15:0] the EPTP index); else the
+ * VMFUNC exit (59). */
+static enum gstep eptp_switch(struct refvmm *m, uint32_t index)
+{
+	if (!CHECK(m, EXIT_VMFUNC_EPTP_INDEX, index < 512))
+		return plain_exit(m, XR_VMFUNC);
+	uint64_t eptp = mem_read64(&m->mem, gv(m, VF_EPTP_LIST_ADDRESS) + 8ull * index);
+	if (!CHECK(m, EXIT_VMFUNC_EPTP_VALID, eptp_faults(&m->caps, eptp) == 0))
+		return plain_exit(m, XR_VMFUNC);
+	CHECK(m, EXIT_VMFUNC_EPTP_SWITCH, false);
+	gw(m, VF_EPT_POINTER, eptp);
+	if (caps_has(&m->caps, FEAT_EPT_VE))
+		gw(m, VF_EPTP_INDEX, index & 0xffff);
+	return G_NEXT;
+}
+
 static enum gstep g_vmfunc(struct refvmm *m, const struct rop *o)
 {
 	if (!CHECK(m, EXIT_VMFUNC_ENABLE, proc2(m) & PROC2_VMFUNC))
@@ -199,7 +218,9 @@ static enum gstep g_vmfunc(struct refvmm *m, const struct rop *o)
 	bool on = leaf < 64 && gv(m, VF_VM_FUNCTION_CONTROL) >> leaf & 1;
 	if (!CHECK(m, EXIT_VMFUNC_DISABLED_FUNCTION, on))
 		return plain_exit(m, XR_VMFUNC);
-	return G_UNMODELLED;   /* EPTP switching: ept.c */
+	if (leaf != 0)
+		return G_UNMODELLED;   /* no other VM function is defined */
+	return eptp_switch(m, (uint32_t)o->a[1]);
 }
 
 /* ---- exits by primary controls, 25.1.3 ---- */
