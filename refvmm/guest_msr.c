@@ -40,11 +40,21 @@ static enum gstep g_rdmsr(struct refvmm *m, const struct rop *o)
 	return G_NEXT;
 }
 
+/* Without an exit, WRMSR writes the MSR as L2 has it: the x2APIC range
+ * through APIC virtualization, the MSRs the model knows with WRMSR's own
+ * checks (#GP(0)); VM exits then save what their controls say (27.3). */
 static enum gstep g_wrmsr(struct refvmm *m, const struct rop *o)
 {
-	if (!CHECK(m, EXIT_MSR_WRITE, !msr_exits(m, (uint32_t)o->a[0], true)))
+	uint32_t msr = (uint32_t)o->a[0];
+	if (!CHECK(m, EXIT_MSR_WRITE, !msr_exits(m, msr, true)))
 		return guest_insn_exit(m, XR_WRMSR, 0, 0, 0);
-	return apic_wrmsr(m, (uint32_t)o->a[0], o->a[1]);
+	if ((msr >> 8) == 8)
+		return apic_wrmsr(m, msr, o->a[1]);
+	switch (msr_l2_write(m, msr, o->a[1])) {
+	case 1: return G_NEXT;
+	case 0: return guest_exception(m, 13, true, 0);
+	default: return apic_wrmsr(m, msr, o->a[1]);   /* not modelled */
+	}
 }
 
 guest_op_fn *const guest_msr_ops[OP_COUNT] = {

@@ -131,6 +131,8 @@ enum gstep guest_cpl_check(struct refvmm *m, const struct rop *o);
  * backend agrees on (loaded from the VMCS, or fixed by the test machine
  * or the profile); false for any other MSR. */
 bool msr_l2_value(struct refvmm *m, uint32_t msr, uint64_t *v);
+/* msr.c: WRMSR in L2 of such an MSR: 1 written, 0 #GP(0), -1 not modelled. */
+int msr_l2_write(struct refvmm *m, uint32_t msr, uint64_t v);
 
 /* guest_mem.c: at VM entry, L2's PDPTE registers when it uses PAE paging;
  * the fetch of the current op's code (G_NEXT when it is fetchable); a

@@ -122,25 +122,55 @@ static bool holds_address(uint32_t msr)
 	}
 }
 
+/* The #GP(0) checks of WRMSR (vol. 2 WRMSR) on a known MSR, in order:
+ * the rule that refuses the write, or RULE_COUNT.  Shared by L1
+ * (insn_wrmsr) and L2 (guest_msr.c, after its VM-exit checks). */
+static enum rule_id wrmsr_refused(struct refvmm *m, uint32_t msr, uint64_t v, bool cap)
+{
+	const struct cpu_state *c = &m->cpu;
+#define REFUSE(ID, cond) do { if (!CHECK(m, ID, cond)) return R_##ID; } while (0)
+	REFUSE(INSN_MSR_READ_ONLY, !cap);
+	REFUSE(INSN_MSR_FEATURE_CONTROL_LOCKED, msr != MSR_IA32_FEATURE_CONTROL || !(c->feature_control & 1));
+	REFUSE(INSN_MSR_RESERVED, msr_reserved_ok(msr, v));
+	REFUSE(INSN_MSR_PAT_TYPE, msr != MSR_PAT || pat_valid(v));
+	REFUSE(INSN_MSR_NONCANONICAL, !holds_address(msr) || insn_canonical(m, v));
+	REFUSE(INSN_MSR_EFER_LME_PAGING, msr != MSR_EFER || !(c->cr0 & CR0_PG) || !((v ^ c->efer) & EFER_LME));
+#undef REFUSE
+	return RULE_COUNT;
+}
+
+static void wrmsr_store(struct refvmm *m, uint32_t msr, uint64_t v)
+{
+	if (msr == MSR_EFER)   /* LMA is the processor's: a written value is ignored */
+		v = (v & ~(uint64_t)EFER_LMA) | (m->cpu.efer & EFER_LMA);
+	*msr_slot(m, msr) = v;
+}
+
 void insn_wrmsr(struct refvmm *m, const struct rop *op)
 {
 	uint32_t msr = (uint32_t)op->a[0];
-	uint64_t v = op->a[1];
-	struct cpu_state *c = &m->cpu;
-	REQUIRE(m, INSN_MSR_CPL, c->cpl == 0);
+	REQUIRE(m, INSN_MSR_CPL, m->cpu.cpl == 0);
 	bool cap = is_cap_msr(msr) && caps_msr_present(&m->caps, msr);
-	uint64_t *slot = msr_slot(m, msr);
-	REQUIRE(m, INSN_MSR_EXISTS, op->a[0] <= 0xffffffffu && (cap || slot));
-	REQUIRE(m, INSN_MSR_READ_ONLY, !cap);
-	REQUIRE(m, INSN_MSR_FEATURE_CONTROL_LOCKED,
-		msr != MSR_IA32_FEATURE_CONTROL || !(c->feature_control & 1));
-	REQUIRE(m, INSN_MSR_RESERVED, msr_reserved_ok(msr, v));
-	REQUIRE(m, INSN_MSR_PAT_TYPE, msr != MSR_PAT || pat_valid(v));
-	REQUIRE(m, INSN_MSR_NONCANONICAL, !holds_address(msr) || insn_canonical(m, v));
-	REQUIRE(m, INSN_MSR_EFER_LME_PAGING,
-		msr != MSR_EFER || !(c->cr0 & CR0_PG) || !((v ^ c->efer) & EFER_LME));
-	if (msr == MSR_EFER)   /* LMA is the processor's: a written value is ignored */
-		v = (v & ~(uint64_t)EFER_LMA) | (c->efer & EFER_LMA);
-	*slot = v;
+	REQUIRE(m, INSN_MSR_EXISTS, op->a[0] <= 0xffffffffu && (cap || msr_slot(m, msr)));
+	enum rule_id r = wrmsr_refused(m, msr, op->a[1], cap);
+	if (r != RULE_COUNT) {
+		insn_fail(m, r);
+		return;
+	}
+	wrmsr_store(m, msr, op->a[1]);
 	insn_ok(m);
+}
+
+/* WRMSR in L2 that did not exit, to an MSR msr_l2_value() knows but
+ * IA32_DEBUGCTL (whose reserved bits vary by CPU): 1 written, 0 #GP(0)
+ * by the WRMSR checks, -1 not modelled. */
+int msr_l2_write(struct refvmm *m, uint32_t msr, uint64_t v)
+{
+	uint64_t old;
+	if (msr == MSR_DEBUGCTL || !msr_l2_value(m, msr, &old))
+		return -1;
+	if (wrmsr_refused(m, msr, v, is_cap_msr(msr)) != RULE_COUNT)
+		return 0;
+	wrmsr_store(m, msr, v);
+	return 1;
 }
