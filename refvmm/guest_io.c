@@ -27,6 +27,35 @@ static bool io_exits(struct refvmm *m, uint32_t port, uint32_t size)
 	return false;
 }
 
+/* Vol. 1 19.5: at CPL > IOPL the ports' bits in the TSS's I/O permission
+ * bit map (at the 16-bit offset 66H of the TSS) must be 0, and the two
+ * bytes the processor reads there within the TSS limit; else #GP(0),
+ * which comes before any VM exit (25.1.1).  G_NEXT: allowed. */
+static enum gstep io_permission(struct refvmm *m, uint32_t port, uint32_t size)
+{
+	const struct cpu_state *c = &m->cpu;
+	if (c->cpl <= (c->rflags >> 12 & 3))
+		return G_NEXT;
+	const struct seg *tr = &c->seg[SEG_TR];
+	uint16_t base;
+	enum gstep s = guest_read(m, tr->base + 0x66, sizeof base, &base);
+	if (s != G_NEXT)
+		return G_UNMODELLED;   /* a fault reading the TSS */
+	uint64_t first = (uint64_t)base + port / 8, last = (uint64_t)base + (port + size - 1) / 8;
+	bool ok = last + 1 <= tr->limit;
+	for (uint64_t b = first; ok && b <= last; b++) {
+		uint8_t byte;
+		if (guest_read(m, tr->base + b, 1, &byte) != G_NEXT)
+			return G_UNMODELLED;
+		for (uint32_t p = port; p < port + size; p++)
+			if (p / 8 == b - base && (byte >> (p % 8) & 1))
+				ok = false;
+	}
+	if (CHECK(m, EXIT_IO_PERMISSION, ok))
+		return G_NEXT;
+	return guest_exception(m, 13, true, 0);
+}
+
 static uint32_t io_size(uint64_t s)
 {
 	return s == 2 || s == 4 ? (uint32_t)s : 1;
@@ -40,6 +69,9 @@ static uint32_t io_size(uint64_t s)
 static enum gstep io(struct refvmm *m, const struct rop *o, bool in, bool string)
 {
 	uint32_t port = (uint32_t)o->a[0] & 0xffff, size = io_size(o->a[1]);
+	enum gstep s = io_permission(m, port, size);
+	if (s != G_NEXT)
+		return s;
 	if (CHECK(m, EXIT_IO_INSN, !io_exits(m, port, size)))
 		return G_NEXT;
 	uint64_t qual = (size - 1) | (uint64_t)in << 3 | (uint64_t)string << 4 | (uint64_t)port << 16;
