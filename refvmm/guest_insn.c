@@ -447,7 +447,13 @@ static bool needs_cpl0(const struct refvmm *m, const struct rop *o)
 
 enum gstep guest_cpl_check(struct refvmm *m, const struct rop *o)
 {
-	if (m->cpu.cpl == 0 || !needs_cpl0(m, o))
+	if (m->cpu.cpl == 0)
+		return G_NEXT;
+	/* MONITOR and MWAIT are #UD above CPL 0 (vol. 2), and an invalid
+	 * opcode comes before a VM exit too */
+	if (!CHECK(m, EXIT_PRIV_MONITOR_UD, o->op != OP_G_MONITOR && o->op != OP_G_MWAIT))
+		return guest_exception(m, 6, false, 0);
+	if (!needs_cpl0(m, o))
 		return G_NEXT;
 	CHECK(m, EXIT_PRIV_CPL, false);
 	return guest_exception(m, 13, true, 0);
