@@ -423,7 +423,7 @@ static enum gstep g_nop(struct refvmm *m, const struct rop *o)
  * instruction would cause (25.1.1).  Left to their handlers: those whose
  * #UD conditions come first (XSETBV, INVPCID, XSAVES/XRSTORS, ENCLS, MOV
  * to/from a reserved CR or DR4/DR5).  RDTSC/RDTSCP need CPL 0 only with
- * CR4.TSD, RDPMC without CR4.PCE. */
+ * CR4.TSD, RDPMC without CR4.PCE, SGDT/SIDT/SLDT/STR with CR4.UMIP. */
 static bool needs_cpl0(const struct refvmm *m, const struct rop *o)
 {
 	uint64_t cr4 = m->cpu.cr4, n = o->a[0] & 15;
@@ -440,6 +440,8 @@ static bool needs_cpl0(const struct refvmm *m, const struct rop *o)
 		return cr4 & (1u << 2);     /* TSD */
 	case OP_G_RDPMC:
 		return !(cr4 & (1u << 8));  /* PCE */
+	case OP_G_SGDT: case OP_G_SIDT: case OP_G_SLDT: case OP_G_STR:
+		return cr4 & (1u << 11);    /* UMIP */
 	default:
 		return false;
 	}
