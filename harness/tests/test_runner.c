@@ -137,6 +137,27 @@ START_TEST(ref_runs_inline_cases)
 }
 END_TEST
 
+/* The whole conformance suite on the model, here under ASan and UBSan:
+ * model paths only cases reach (no unit test of their own) run with the
+ * sanitizers too, and every case passes or is skipped for a feature. */
+START_TEST(suite_passes_on_ref_under_sanitizers)
+{
+	struct suite s;
+	struct run_set rs;
+	char err[512];
+	memset(&s, 0, sizeof s);
+	ck_assert_msg(suite_add_path(&s, "conformance", err, sizeof err) == 0, "%s", err);
+	struct backend_opts o = { 0 };
+	ck_assert_msg(runner_run(backend_find("ref"), &o, &s, &rs, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_gt(rs.n, 500);
+	for (size_t i = 0; i < rs.n; i++)
+		ck_assert_msg(rs.rc[i].verdict == V_PASS || rs.rc[i].verdict == V_SKIP, "%s: %s",
+			      rs.rc[i].sc->name, rs.rc[i].msg);
+	run_set_free(&rs);
+	suite_free(&s);
+}
+END_TEST
+
 START_TEST(ref_skips_missing_features)
 {
 	struct suite s;
@@ -208,6 +229,7 @@ static Suite *runner_suite(void)
 {
 	Suite *s = suite_create("runner");
 	TCase *t = tcase_create("runner");
+	tcase_set_timeout(t, 120);   /* the whole suite under the sanitizers */
 	tcase_add_test(t, op_text_names_fields_and_crs);
 	tcase_add_test(t, rules_text_lists_in_firing_order);
 	tcase_add_test(t, missing_path_is_an_error);
@@ -217,6 +239,7 @@ static Suite *runner_suite(void)
 	tcase_add_test(t, malformed_input_names_file_line_col);
 	tcase_add_test(t, expectation_sets);
 	tcase_add_test(t, expectation_partial_exit_fields);
+	tcase_add_test(t, suite_passes_on_ref_under_sanitizers);
 	suite_add_tcase(s, t);
 	return s;
 }
