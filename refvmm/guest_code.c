@@ -236,6 +236,12 @@ static void g_jmp_far(struct emit *e, const struct rop *o, size_t *at)
 	AT(); X(0xff, 0x28);                     /* jmp far [eax/rax], m16:32 */
 }
 
+static void g_call_far(struct emit *e, const struct rop *o, size_t *at)
+{
+	mov32(e, RAX_, o->a[0]);
+	AT(); X(0xff, 0x18);                     /* call far [eax/rax], m16:32 */
+}
+
 static void g_exec(struct emit *e, const struct rop *o, size_t *at)
 {
 	mov64(e, RAX_, o->a[0]);
@@ -618,6 +624,7 @@ static emit_fn *const emitters[OP_COUNT] = {
 	[OP_G_TPAUSE] = g_tpause,     [OP_G_RSM] = g_rsm,           [OP_G_STI] = g_sti,
 	[OP_G_CLI] = g_cli,           [OP_G_NOP] = g_nop,           [OP_G_MOV_SS] = g_mov_ss,
 	[OP_G_READ32] = g_read32,     [OP_G_WRITE32] = g_write32,   [OP_G_JMP_FAR] = g_jmp_far,
+	[OP_G_CALL_FAR] = g_call_far,
 	[OP_G_VMXON] = g_vmxon,       [OP_G_VMXOFF] = g_vmxoff,     [OP_G_VMCLEAR] = g_vmclear,
 	[OP_G_VMPTRLD] = g_vmptrld,   [OP_G_VMPTRST] = g_vmptrst,   [OP_G_VMREAD] = g_vmread,
 	[OP_G_VMWRITE] = g_vmwrite,   [OP_G_VMLAUNCH] = g_vmlaunch, [OP_G_VMRESUME] = g_vmresume,
@@ -645,6 +652,7 @@ static const uint8_t code_sizes[OP_COUNT] = {
 	[OP_G_SLDT] = M32 | M64, [OP_G_STR] = M32 | M64, [OP_G_GETSEC] = M32 | M64,
 	[OP_G_ENCLS] = M32 | M64, [OP_G_MOV_SS] = M32 | M64, [OP_G_VMPTRST] = M32 | M64,
 	[OP_G_RDRAND] = M32 | M64, [OP_G_RDSEED] = M32 | M64, [OP_G_JMP_FAR] = M32 | M64,
+	[OP_G_CALL_FAR] = M32 | M64,
 };
 
 bool guest_code_runs_in(uint16_t op, unsigned bits)

@@ -1,7 +1,8 @@
 /* Task switches in VMX non-root operation (SDM 25.4.2): any attempt
  * exits (basic reason 9), but only after the instruction's own checks,
  * which fault as they would outside VMX.  The case language's jmp_far
- * is a far JMP through an m16:32 pointer in memory (JMP, vol. 2):
+ * and call_far are a far JMP and CALL through an m16:32 pointer in memory
+ * (JMP, CALL, vol. 2: the same checks for a TSS target):
  *
  *   null selector #GP(0); GDT index beyond its limit #GP(sel);
  *   a descriptor that is not a code segment, call gate, task gate or TSS
@@ -17,7 +18,7 @@
 #define DESC_S (1ull << 44)
 #define DESC_P (1ull << 47)
 #define SEL_TI 4u
-#define TASK_SOURCE_JMP 2u   /* qualification bits 31:30, Table 28-2 */
+enum { TASK_SOURCE_CALL = 0, TASK_SOURCE_JMP = 2 };   /* qualification bits 31:30, Table 28-2 */
 
 static enum gstep fault_sel(struct refvmm *m, uint8_t vector, uint16_t sel)
 {
@@ -33,7 +34,7 @@ static bool jmp_system_type_ok(unsigned type, bool ia32e)
 	       type == 4 || type == 12 || type == 5;                   /* call gates, task gate */
 }
 
-static enum gstep g_jmp_far(struct refvmm *m, const struct rop *o)
+static enum gstep far_transfer(struct refvmm *m, const struct rop *o, uint32_t source)
 {
 	struct cpu_state *c = &m->cpu;
 	enum gstep s = guest_fetch_op(m);
@@ -70,9 +71,12 @@ static enum gstep g_jmp_far(struct refvmm *m, const struct rop *o)
 	if (!CHECK(m, TASK_JMP_TSS_PRESENT, d & DESC_P))
 		return fault_sel(m, 11, sel);
 	CHECK(m, EXIT_TASK_SWITCH, false);
-	return guest_insn_exit(m, XR_TASK_SWITCH, sel | TASK_SOURCE_JMP << 30, 0, 0);
+	return guest_insn_exit(m, XR_TASK_SWITCH, sel | (uint64_t)source << 30, 0, 0);
 }
 
+static enum gstep g_jmp_far(struct refvmm *m, const struct rop *o) { return far_transfer(m, o, TASK_SOURCE_JMP); }
+static enum gstep g_call_far(struct refvmm *m, const struct rop *o) { return far_transfer(m, o, TASK_SOURCE_CALL); }
+
 guest_op_fn *const guest_task_ops[OP_COUNT] = {
-	[OP_G_JMP_FAR] = g_jmp_far,
+	[OP_G_JMP_FAR] = g_jmp_far, [OP_G_CALL_FAR] = g_call_far,
 };
