@@ -11,8 +11,7 @@
 static bool tm_gate(struct refvmm *m, uint8_t v)
 {
 	uint64_t stub = TM_GUEST_IDT_STUBS + TM_GUEST_STUB_SIZE * (uint64_t)v, hpa, g[2];
-	uint64_t want = (stub & 0xffff) | (uint64_t)TM_SEL_CODE64 << 16 | 0x8e00ull << 32 | (stub >> 16 & 0xffff) << 48;
-	uint64_t at = m->cpu.idtr.base + 16 * (uint64_t)v;
+	uint64_t want = TM_GATE_LOW(stub), at = m->cpu.idtr.base + 16 * (uint64_t)v;
 	return m->cpu.idtr.base == TM_GUEST_IDT && guest_mem_translate(m, at, EPT_ACC_READ, 16, &hpa) &&
 	       hpa == at && mem_read(&m->mem, hpa, g, sizeof g) == 0 && g[0] == want && g[1] == stub >> 32;
 }

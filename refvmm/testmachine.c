@@ -51,8 +51,7 @@ static int guest_idt(struct mem *mem, struct page *p)
 {
 	for (uint32_t n = 0; n < 256; n++) {
 		uint64_t off = TM_GUEST_IDT_STUBS + TM_GUEST_STUB_SIZE * n;
-		put64(p, 16 * n, (off & 0xffff) | (uint64_t)TM_SEL_CODE64 << 16 | 0x8eULL << 40 |
-			  (off >> 16 & 0xffff) << 48);
+		put64(p, 16 * n, TM_GATE_LOW(off));
 		put64(p, 16 * n + 8, off >> 32);
 	}
 	if (store(mem, TM_GUEST_IDT, p))

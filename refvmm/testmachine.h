@@ -112,6 +112,10 @@
  * L1_PAE_PDPT[0] = (PAGE_TABLES + 0x2000) | 0x1 (P), [1..3] = 0.
  * PT_4K[i] = (TM_PT_4K_BASE + i*4KiB) | 0x3, EPT_PT_4K[i] = the same
  * address | 0x37 (RWX | WB memory type). */
+/* Bits 63:0 of a 64-bit interrupt gate (present, DPL 0, IST 0, selector
+ * TM_SEL_CODE64) to target; bits 127:64 are target >> 32 (Vol. 3A 6.14.1). */
+#define TM_GATE_LOW(target) (((target) & 0xffffULL) | (unsigned long long)TM_SEL_CODE64 << 16 | \
+			     0x8eULL << 40 | ((target) >> 16 & 0xffffULL) << 48)
 #define TM_GUEST_STUB_BYTES "\x0f\x01\xc1\x48\xcf"   /* vmcall; iretq */
 #define TM_PTE_DIR          0x3ULL
 #define TM_PTE_2M           0x83ULL

@@ -9,8 +9,7 @@
 
 static void gate(uint64_t at, uint64_t target)
 {
-	Q(at)[0] = (target & 0xffff) | (uint64_t)TM_SEL_CODE64 << 16 |
-		   0x8e00ULL << 32 | (target >> 16 & 0xffff) << 48;
+	Q(at)[0] = TM_GATE_LOW(target);
 	Q(at)[1] = target >> 32;
 }
 
